@@ -1,0 +1,77 @@
+// A small promise-based TypeScript client for the service, used by the tests, the demo and the
+// benchmark. It shares only the contract (src/proto.ts) with the server, never its code.
+import * as grpc from '@grpc/grpc-js';
+import type { Batch__Output } from '../generated/recency_sampler/v1/Batch.js';
+import type { ListSamplersResponse__Output } from '../generated/recency_sampler/v1/ListSamplersResponse.js';
+import type { NextBatchRequest } from '../generated/recency_sampler/v1/NextBatchRequest.js';
+import type { ReportPredictionsRequest } from '../generated/recency_sampler/v1/ReportPredictionsRequest.js';
+import type { ReportPredictionsResponse__Output } from '../generated/recency_sampler/v1/ReportPredictionsResponse.js';
+import type { Sampler__Output } from '../generated/recency_sampler/v1/Sampler.js';
+import type { SamplerConfig } from '../generated/recency_sampler/v1/SamplerConfig.js';
+import type { SamplerServiceClient } from '../generated/recency_sampler/v1/SamplerService.js';
+import { MAX_MESSAGE_BYTES, samplerProto } from '../proto.js';
+
+export type { Batch__Output as Batch, Sampler__Output as Sampler, SamplerConfig };
+
+type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
+
+export class SamplerClient {
+  private readonly stub: SamplerServiceClient;
+
+  constructor(target: string, options: { deadlineMs?: number } = {}) {
+    const Service = samplerProto().recency_sampler.v1.SamplerService;
+    this.stub = new Service(target, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    });
+    this.deadlineMs = options.deadlineMs ?? 30_000;
+  }
+
+  private readonly deadlineMs: number;
+
+  createSampler(name: string, config: SamplerConfig): Promise<Sampler__Output> {
+    return this.call((cb) => this.stub.createSampler({ name, config }, this.options(), cb));
+  }
+
+  getSampler(name: string): Promise<Sampler__Output> {
+    return this.call((cb) => this.stub.getSampler({ name }, this.options(), cb));
+  }
+
+  async listSamplers(): Promise<Sampler__Output[]> {
+    const response = await this.call<ListSamplersResponse__Output>((cb) => this.stub.listSamplers({}, this.options(), cb));
+    return response.samplers ?? [];
+  }
+
+  async deleteSampler(name: string): Promise<void> {
+    await this.call((cb) => this.stub.deleteSampler({ name }, this.options(), cb));
+  }
+
+  nextBatch(request: NextBatchRequest): Promise<Batch__Output> {
+    return this.call((cb) => this.stub.nextBatch(request, this.options(), cb));
+  }
+
+  reportPredictions(request: ReportPredictionsRequest): Promise<ReportPredictionsResponse__Output> {
+    return this.call((cb) => this.stub.reportPredictions(request, this.options(), cb));
+  }
+
+  /** Resolves once connected, or rejects after timeoutMs. */
+  waitForReady(timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.stub.waitForReady(Date.now() + timeoutMs, (error) => (error ? reject(error) : resolve())),
+    );
+  }
+
+  close(): void {
+    this.stub.close();
+  }
+
+  private options(): grpc.CallOptions {
+    return { deadline: Date.now() + this.deadlineMs };
+  }
+
+  private call<T>(start: (callback: Callback<T>) => unknown): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      start((error, value) => (error ? reject(error) : resolve(value as T)));
+    });
+  }
+}

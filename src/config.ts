@@ -1,0 +1,71 @@
+// Server settings from flags and environment variables; defaults in one place, validated once.
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import type { AppConfig } from './app.js';
+
+export const SERVER_DEFAULTS = {
+  host: '127.0.0.1',
+  grpcPort: 50051,
+  httpPort: 8080,
+  db: './data/recency-sampler.db',
+  synchronous: 'NORMAL',
+  logLevel: 'info',
+} as const;
+
+const port = z.coerce.number().int('must be an integer').min(0, 'must be >= 0').max(65535, 'must be <= 65535');
+
+const schema = z.object({
+  host: z.string().min(1),
+  grpcPort: port,
+  httpPort: port,
+  db: z.string().min(1),
+  synchronous: z.enum(['NORMAL', 'FULL'], 'must be NORMAL or FULL'),
+  snapshotEveryPredictions: z.coerce.number().int().min(1).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+
+export type ServerConfig = AppConfig & { readonly logLevel: string };
+
+export const USAGE = `Usage: recency-sampler [options]
+  --host HOST            address to bind (env RS_HOST, default ${SERVER_DEFAULTS.host})
+  --grpc-port PORT       gRPC port, 0 = any free (env RS_GRPC_PORT, default ${SERVER_DEFAULTS.grpcPort})
+  --http-port PORT       HTTP port, 0 = any free (env RS_HTTP_PORT, default ${SERVER_DEFAULTS.httpPort})
+  --db PATH              SQLite file, or :memory: (env RS_DB, default ${SERVER_DEFAULTS.db})
+  --sync NORMAL|FULL     NORMAL survives a killed process, FULL also power loss (env RS_SYNC, default NORMAL)
+  --snapshot-every N     snapshot a sampler every N predictions (env RS_SNAPSHOT_EVERY, default max(N, 65536))
+  --log-level LEVEL      pino level (env RS_LOG_LEVEL, default ${SERVER_DEFAULTS.logLevel})
+  --help                 print this and exit`;
+
+/** Flags win over environment variables, which win over defaults. Throws a readable Error. */
+export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string' },
+      'grpc-port': { type: 'string' },
+      'http-port': { type: 'string' },
+      db: { type: 'string' },
+      sync: { type: 'string' },
+      'snapshot-every': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const parsed = schema.safeParse({
+    host: values.host ?? env.RS_HOST ?? SERVER_DEFAULTS.host,
+    grpcPort: values['grpc-port'] ?? env.RS_GRPC_PORT ?? SERVER_DEFAULTS.grpcPort,
+    httpPort: values['http-port'] ?? env.RS_HTTP_PORT ?? SERVER_DEFAULTS.httpPort,
+    db: values.db ?? env.RS_DB ?? SERVER_DEFAULTS.db,
+    synchronous: (values.sync ?? env.RS_SYNC ?? SERVER_DEFAULTS.synchronous).toUpperCase(),
+    snapshotEveryPredictions: values['snapshot-every'] ?? env.RS_SNAPSHOT_EVERY,
+    logLevel: values['log-level'] ?? env.RS_LOG_LEVEL ?? SERVER_DEFAULTS.logLevel,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const flag = String(issue?.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new Error(`--${flag}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}

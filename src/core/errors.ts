@@ -1,0 +1,32 @@
+// The closed set of errors the core and the service raise. Adapters map each kind to a protocol
+// status in one table (src/grpc/status.ts), which the compiler checks is complete.
+
+export const ERROR_KINDS = [
+  'invalid_argument',
+  'not_found',
+  'already_exists',
+  'failed_precondition',
+  'unimplemented',
+  'unauthenticated',
+] as const;
+
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+export class SamplerError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SamplerError';
+  }
+}
+
+/** A bad request field: the message starts with the field's name as the contract spells it. */
+export function invalidArgument(field: string, problem: string): SamplerError {
+  return new SamplerError('invalid_argument', `${field}: ${problem}`);
+}
+
+export function failedPrecondition(field: string, problem: string): SamplerError {
+  return new SamplerError('failed_precondition', `${field}: ${problem}`);
+}

@@ -1,0 +1,109 @@
+// Per-sample label windows (spec section 1) in flat typed arrays, and each sample's level, kept
+// up to date on every report so an epoch start only has to group samples by level.
+import { LevelKeyer, uncertaintyFromSum } from './uncertainty.js';
+
+export type LabelArray = Uint8Array | Uint16Array | Uint32Array;
+
+/** Level 0 is the empty window (F = 1): every sample starts there. */
+export const EMPTY_LEVEL = 0;
+/** Level ids are stored in a Uint16Array. */
+const MAX_LEVELS = 65536;
+
+/** The distinct levels seen so far, numbered in order of first appearance. */
+export class LevelTable {
+  private readonly idByKey = new Map<number, number>();
+  /** F of each level id. */
+  readonly uncertainty: number[] = [1];
+  /** The key of each level id (0 for the empty window). */
+  readonly keys: number[] = [0];
+
+  constructor() {
+    this.idByKey.set(0, EMPTY_LEVEL);
+  }
+
+  get size(): number {
+    return this.uncertainty.length;
+  }
+
+  idOf(key: number, f: number): number {
+    const known = this.idByKey.get(key);
+    if (known !== undefined) return known;
+    const id = this.uncertainty.length;
+    if (id >= MAX_LEVELS) throw new RangeError('more than 65536 distinct uncertainty levels');
+    this.idByKey.set(key, id);
+    this.uncertainty.push(f);
+    this.keys.push(key);
+    return id;
+  }
+}
+
+function labelArray(length: number, numClasses: number): LabelArray {
+  if (numClasses <= 0x100) return new Uint8Array(length);
+  if (numClasses <= 0x10000) return new Uint16Array(length);
+  return new Uint32Array(length);
+}
+
+/**
+ * The last `window` predicted labels of each of `size` samples. Sample i's window occupies
+ * labels[i*q .. (i+1)*q), oldest first, right-aligned: its `valid[i]` labels are the last ones.
+ */
+export class HistoryWindows {
+  readonly labels: LabelArray;
+  readonly valid: Uint8Array;
+  readonly level: Uint16Array;
+  readonly levels = new LevelTable();
+  private readonly keyer: LevelKeyer;
+
+  constructor(
+    readonly size: number,
+    readonly window: number,
+    readonly numClasses: number,
+  ) {
+    if (window < 1 || window > 255) throw new RangeError(`window must be in [1, 255], got ${window}`);
+    this.labels = labelArray(size * window, numClasses);
+    this.valid = new Uint8Array(size);
+    this.level = new Uint16Array(size);
+    this.keyer = new LevelKeyer(window);
+  }
+
+  /** Appends one predicted label to each listed sample's window. Inputs are already validated. */
+  record(indices: ArrayLike<number>, predicted: ArrayLike<number>): void {
+    const q = this.window;
+    const labels = this.labels;
+    for (let n = 0; n < indices.length; n++) {
+      const sample = indices[n] ?? 0;
+      const base = sample * q;
+      for (let j = base; j < base + q - 1; j++) labels[j] = labels[j + 1] ?? 0;
+      labels[base + q - 1] = predicted[n] ?? 0;
+      const h = Math.min((this.valid[sample] ?? 0) + 1, q);
+      this.valid[sample] = h;
+      this.level[sample] = this.levelOf(base + q - h, h);
+    }
+  }
+
+  /** Oldest-to-newest valid labels of one sample. */
+  windowOf(sample: number): number[] {
+    const q = this.window;
+    const h = this.valid[sample] ?? 0;
+    return Array.from(this.labels.subarray(sample * q + q - h, sample * q + q));
+  }
+
+  uncertaintyOf(sample: number): number {
+    return this.levels.uncertainty[this.level[sample] ?? EMPTY_LEVEL] ?? 1;
+  }
+
+  /** Recomputes every sample's level from its labels (after loading a snapshot). */
+  rebuildLevels(): void {
+    const q = this.window;
+    for (let i = 0; i < this.size; i++) {
+      const h = this.valid[i] ?? 0;
+      this.level[i] = h === 0 ? EMPTY_LEVEL : this.levelOf(i * q + q - h, h);
+    }
+  }
+
+  private levelOf(start: number, h: number): number {
+    const key = this.keyer.key(this.labels, start, h);
+    const f = uncertaintyFromSum(h, this.keyer.lastSumCLnC(), this.numClasses);
+    return this.levels.idOf(key, f);
+  }
+}

@@ -1,0 +1,98 @@
+// Validation of the per-call fields of NextBatch and ReportPredictions against a sampler's
+// config. Pure: returns clean typed values or throws an error naming the field.
+import { invalidArgument } from './errors.js';
+import type { SamplerConfig } from './sampler-config.js';
+import { totalSteps } from './schedule.js';
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function checkName(field: string, name: string | undefined): string {
+  if (!name) throw invalidArgument(field, 'is required');
+  if (!NAME_PATTERN.test(name)) {
+    throw invalidArgument(field, `must match ${NAME_PATTERN.source} (letters, digits, '.', '_', '-'), got ${JSON.stringify(name.slice(0, 140))}`);
+  }
+  return name;
+}
+
+export function checkStep(config: SamplerConfig, step: number | undefined): number {
+  const total = totalSteps(config);
+  const s = step ?? 0;
+  if (!Number.isSafeInteger(s) || s < 0 || s >= total) {
+    throw invalidArgument('step', `must be in [0, ${total}) (${config.epochs} epochs of ${total / config.epochs} steps), got ${s}`);
+  }
+  return s;
+}
+
+export function checkRank(rank: number | undefined, worldSize: number): number {
+  const r = rank ?? 0;
+  if (r >= worldSize) throw invalidArgument('rank', `must be < world_size (${worldSize}), got ${r}`);
+  return r;
+}
+
+/** world_size 0 (unset) means a single process. */
+export function checkWorldSize(config: SamplerConfig, worldSize: number | undefined): number {
+  const w = worldSize || 1;
+  if (w > config.batchSize) {
+    throw invalidArgument('world_size', `must be <= batch_size (${config.batchSize}) so every rank gets samples, got ${w}`);
+  }
+  return w;
+}
+
+export interface ReportFields {
+  readonly indices?: ArrayLike<number> | undefined;
+  readonly predictedLabels?: ArrayLike<number> | undefined;
+  readonly losses?: ArrayLike<number> | undefined;
+  readonly trueClassProbs?: ArrayLike<number> | undefined;
+}
+
+export interface CheckedReport {
+  readonly indices: Uint32Array;
+  readonly labels: Uint32Array;
+  readonly losses: Float32Array | undefined;
+  readonly trueClassProbs: Float32Array | undefined;
+}
+
+/** Checks lengths and ranges of a report's arrays; one pass over each. */
+export function checkReport(config: SamplerConfig, fields: ReportFields): CheckedReport {
+  const n = fields.indices?.length ?? 0;
+  if (n === 0) throw invalidArgument('indices', 'must not be empty');
+  const labelCount = fields.predictedLabels?.length ?? 0;
+  if (labelCount !== n) {
+    throw invalidArgument('predicted_labels', `must have one label per index (${n}), got ${labelCount}`);
+  }
+  const indices = toUint32(fields.indices ?? [], config.datasetSize, 'indices', 'dataset_size');
+  const labels = toUint32(fields.predictedLabels ?? [], config.numClasses, 'predicted_labels', 'num_classes');
+  const losses = optionalFloats(fields.losses, n, 'losses', (v) => Number.isFinite(v) && v >= 0, 'a finite number >= 0');
+  const trueClassProbs = optionalFloats(fields.trueClassProbs, n, 'true_class_probs', (v) => v >= 0 && v <= 1, 'in [0, 1]');
+  return { indices, labels, losses, trueClassProbs };
+}
+
+function toUint32(values: ArrayLike<number>, bound: number, field: string, boundName: string): Uint32Array {
+  const out = new Uint32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] ?? -1;
+    if (!(v >= 0 && v < bound) || !Number.isInteger(v)) {
+      throw invalidArgument(`${field}[${i}]`, `must be an integer in [0, ${boundName} = ${bound}), got ${v}`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+function optionalFloats(
+  values: ArrayLike<number> | undefined,
+  n: number,
+  field: string,
+  ok: (v: number) => boolean,
+  expected: string,
+): Float32Array | undefined {
+  if (!values || values.length === 0) return undefined;
+  if (values.length !== n) throw invalidArgument(field, `must be empty or have one value per index (${n}), got ${values.length}`);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i] ?? Number.NaN;
+    if (!ok(v)) throw invalidArgument(`${field}[${i}]`, `must be ${expected}, got ${v}`);
+    out[i] = v;
+  }
+  return out;
+}

@@ -1,0 +1,86 @@
+// A sampler's configuration: its defaults in one place, validated once, then frozen.
+import { z } from 'zod';
+import { invalidArgument, SamplerError } from './errors.js';
+
+export const STRATEGIES = ['RECENCY_BIAS', 'RANDOM', 'ONLINE_BATCH', 'ACTIVE_BIAS'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+/** Strategies this version serves; the others are reserved names in the contract. */
+export const SERVED_STRATEGIES: readonly StrategyName[] = ['RECENCY_BIAS', 'RANDOM'];
+
+export const MAX_WINDOW = 32; // keeps the distinct uncertainty levels below 2^16 (43,820 at q = 32)
+const UINT32_MAX = 0xffff_ffff;
+
+export interface SamplerConfig {
+  readonly datasetSize: number;
+  readonly numClasses: number;
+  readonly batchSize: number;
+  readonly epochs: number;
+  readonly strategy: StrategyName;
+  readonly window: number;
+  readonly initialPressure: number;
+  readonly warmupEpochs: number;
+  readonly seed: number;
+  readonly dropLast: boolean;
+}
+
+/** What a caller may send: every field optional, as proto3 decodes it. */
+export type SamplerConfigInput = { [K in keyof SamplerConfig]?: SamplerConfig[K] | undefined };
+
+export const DEFAULTS = { window: 10, initialPressure: 100, strategy: 'RECENCY_BIAS', seed: 0, dropLast: false } as const;
+
+const count = (min: number, max = UINT32_MAX) =>
+  z.number().int(`must be an integer`).min(min, `must be >= ${min}`).max(max, `must be <= ${max}`);
+
+const schema = z.object({
+  datasetSize: count(1),
+  numClasses: count(2),
+  batchSize: count(1),
+  epochs: count(1, 1_000_000),
+  strategy: z.enum(STRATEGIES, `must be one of ${STRATEGIES.join(', ')}`).default(DEFAULTS.strategy),
+  window: count(1, MAX_WINDOW).default(DEFAULTS.window),
+  initialPressure: z
+    .number()
+    .min(1, 'must be >= 1')
+    .max(1e12, 'must be <= 1e12')
+    .default(DEFAULTS.initialPressure),
+  warmupEpochs: count(0).optional(),
+  seed: count(0).default(DEFAULTS.seed),
+  dropLast: z.boolean().default(DEFAULTS.dropLast),
+});
+
+/** The contract's (snake_case) name of a config field, for error messages. */
+function fieldName(key: PropertyKey | undefined): string {
+  return `config.${String(key).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+}
+
+/** Validates a requested config and fills in its defaults, or throws INVALID_ARGUMENT naming the field. */
+export function normalizeConfig(input: SamplerConfigInput | undefined): SamplerConfig {
+  if (input === undefined) throw invalidArgument('config', 'is required');
+  for (const required of ['datasetSize', 'numClasses', 'batchSize', 'epochs'] as const) {
+    if (input[required] === undefined) throw invalidArgument(fieldName(required), 'is required');
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue?.path[0];
+    const got = key === undefined ? '' : ` (got ${JSON.stringify(input[key as keyof SamplerConfig])})`;
+    throw invalidArgument(fieldName(key), `${issue?.message ?? 'is invalid'}${got}`);
+  }
+  const c = parsed.data;
+  if (!SERVED_STRATEGIES.includes(c.strategy)) {
+    throw new SamplerError('unimplemented', `config.strategy: ${c.strategy} is reserved and not served yet`);
+  }
+  if (c.batchSize > c.datasetSize) {
+    throw invalidArgument('config.batch_size', `must be <= dataset_size (${c.datasetSize}), got ${c.batchSize}`);
+  }
+  const warmupEpochs = c.warmupEpochs ?? c.window;
+  if (warmupEpochs > c.epochs) {
+    const why = c.warmupEpochs === undefined ? ` (it defaults to window = ${c.window}; set it)` : '';
+    throw invalidArgument('config.warmup_epochs', `must be <= epochs (${c.epochs}), got ${warmupEpochs}${why}`);
+  }
+  return Object.freeze({ ...c, warmupEpochs });
+}
+
+export function configsEqual(a: SamplerConfig, b: SamplerConfig): boolean {
+  return (Object.keys(a) as (keyof SamplerConfig)[]).every((key) => a[key] === b[key]);
+}

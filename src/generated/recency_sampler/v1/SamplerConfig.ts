@@ -1,0 +1,35 @@
+// Original file: proto/recency_sampler/v1/sampler.proto
+
+import type { Strategy as _recency_sampler_v1_Strategy, Strategy__Output as _recency_sampler_v1_Strategy__Output } from '../../recency_sampler/v1/Strategy.js';
+
+export interface SamplerConfig {
+  'datasetSize'?: (number);
+  'numClasses'?: (number);
+  'batchSize'?: (number);
+  'epochs'?: (number);
+  'strategy'?: (_recency_sampler_v1_Strategy);
+  'window'?: (number);
+  'initialPressure'?: (number | string);
+  'warmupEpochs'?: (number);
+  'seed'?: (number);
+  'dropLast'?: (boolean);
+  '_window'?: "window";
+  '_initialPressure'?: "initialPressure";
+  '_warmupEpochs'?: "warmupEpochs";
+}
+
+export interface SamplerConfig__Output {
+  'datasetSize'?: (number);
+  'numClasses'?: (number);
+  'batchSize'?: (number);
+  'epochs'?: (number);
+  'strategy'?: (_recency_sampler_v1_Strategy__Output);
+  'window'?: (number);
+  'initialPressure'?: (number);
+  'warmupEpochs'?: (number);
+  'seed'?: (number);
+  'dropLast'?: (boolean);
+  '_window'?: "window";
+  '_initialPressure'?: "initialPressure";
+  '_warmupEpochs'?: "warmupEpochs";
+}

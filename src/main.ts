@@ -1,0 +1,40 @@
+// The only file that touches the process: argv, env, signals, exit.
+import { pino } from 'pino';
+import { startApp } from './app.js';
+import { parseServerConfig, USAGE } from './config.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseServerConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (config === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const log = pino({ name: 'recency-sampler', level: config.logLevel });
+  const app = await startApp(config, log);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`recency-sampler failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

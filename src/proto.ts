@@ -1,0 +1,29 @@
+// Loads the .proto contract once, with the decoding options both the server and the client use.
+// Types come from src/generated (made by `npm run gen:proto`, checked for drift in CI).
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+import type { ProtoGrpcType } from './generated/sampler.js';
+
+export const PROTO_ROOT = fileURLToPath(new URL('../proto', import.meta.url));
+export const PROTO_FILE = 'recency_sampler/v1/sampler.proto';
+
+/** Larger than gRPC's 4 MiB default: a report of a whole epoch's predictions may be large. */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+let loaded: ProtoGrpcType | undefined;
+
+export function samplerProto(): ProtoGrpcType {
+  if (!loaded) {
+    const definition = protoLoader.loadSync(PROTO_FILE, {
+      includeDirs: [PROTO_ROOT],
+      longs: Number,
+      enums: String,
+      defaults: false, // an unset optional field stays undefined, so its default applies
+      arrays: true,
+      oneofs: true,
+    });
+    loaded = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
+  }
+  return loaded;
+}

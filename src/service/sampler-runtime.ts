@@ -1,0 +1,167 @@
+// One sampler's live state: its label windows, the frozen distributions of the epochs in use and
+// a cache of recent global batches. Rebuilt on start-up from the snapshot plus the report log.
+import { FrozenDistribution } from '../core/distribution.js';
+import { failedPrecondition } from '../core/errors.js';
+import { HistoryWindows } from '../core/history.js';
+import type { SamplerConfig } from '../core/sampler-config.js';
+import { adaptiveBatch, epochOfStep, epochPlan, needsDistribution, permutationBatch, type EpochPlan } from '../core/strategy.js';
+import type { FreezePoint, Snapshot, Storage, StoredBatch, StoredSampler } from '../storage/storage.js';
+
+/** Distributions kept in memory: the current epoch and the one before, for ranks lagging behind. */
+const HELD_EPOCHS = 2;
+const BATCH_CACHE_SIZE = 1024;
+
+export interface GlobalBatch extends StoredBatch {
+  readonly epoch: number;
+  readonly plan: EpochPlan;
+}
+
+export class SamplerRuntime {
+  readonly history: HistoryWindows;
+  /** Log position of the last report applied to the history. */
+  private lastSeq = 0;
+  private predictionsSinceSnapshot = 0;
+  private readonly frozen = new Map<number, FrozenDistribution>();
+  private readonly frozenLevels = new Map<number, Uint16Array>();
+  private readonly batchCache = new Map<number, StoredBatch>();
+
+  private constructor(
+    readonly stored: StoredSampler,
+    private readonly storage: Storage,
+  ) {
+    const c = stored.config;
+    this.history = new HistoryWindows(c.datasetSize, c.window, c.numClasses);
+  }
+
+  get config(): SamplerConfig {
+    return this.stored.config;
+  }
+
+  static create(stored: StoredSampler, storage: Storage): SamplerRuntime {
+    return new SamplerRuntime(stored, storage);
+  }
+
+  /** Rebuilds the state from the snapshot, the freeze points and the reports logged after it. */
+  static recover(stored: StoredSampler, storage: Storage): SamplerRuntime {
+    const runtime = new SamplerRuntime(stored, storage);
+    const snapshot = storage.loadSnapshot(stored.id);
+    if (snapshot) runtime.restoreSnapshot(snapshot);
+    const restored = new Set(snapshot?.frozen.map((f) => f.epoch) ?? []);
+    const pending: FreezePoint[] = storage
+      .loadFreezes(stored.id)
+      .filter((f) => f.seq >= runtime.lastSeq && !restored.has(f.epoch));
+    let next = 0;
+    for (const report of storage.reportsAfter(stored.id, runtime.lastSeq)) {
+      for (; next < pending.length && (pending[next]?.seq ?? 0) < report.seq; next++) runtime.freeze(pending[next]!.epoch);
+      runtime.history.record(report.indices, report.labels);
+      runtime.lastSeq = report.seq;
+      runtime.predictionsSinceSnapshot += report.indices.length;
+    }
+    for (; next < pending.length; next++) runtime.freeze(pending[next]!.epoch);
+    return runtime;
+  }
+
+  /** The global batch of `step`: persisted if already drawn, else drawn now and persisted. */
+  globalBatch(step: number, worldSize: number): GlobalBatch {
+    const { epoch, stepInEpoch } = epochOfStep(this.config, step);
+    const plan = epochPlan(this.config, epoch);
+    let batch = this.batchCache.get(step) ?? this.storage.findBatch(this.stored.id, step);
+    if (!batch) {
+      const indices = needsDistribution(plan)
+        ? adaptiveBatch(this.config, step, this.distributionOf(epoch, plan))
+        : permutationBatch(this.config, epoch, stepInEpoch);
+      batch = { worldSize, indices };
+      this.storage.insertBatch(this.stored.id, step, batch);
+    }
+    this.remember(step, batch);
+    return { ...batch, epoch, plan };
+  }
+
+  /** Whether `step` has been drawn (by any rank). */
+  servedBatch(step: number): StoredBatch | undefined {
+    const batch = this.batchCache.get(step) ?? this.storage.findBatch(this.stored.id, step);
+    if (batch) this.remember(step, batch);
+    return batch;
+  }
+
+  /** Applies a report that the log has just durably accepted at `seq`. */
+  apply(seq: number, indices: Uint32Array, labels: Uint32Array): void {
+    this.history.record(indices, labels);
+    this.lastSeq = seq;
+    this.predictionsSinceSnapshot += indices.length;
+  }
+
+  /** Writes a snapshot when enough predictions arrived since the last one (or when forced). */
+  maybeSnapshot(everyPredictions: number, force = false): boolean {
+    if (this.predictionsSinceSnapshot === 0 || (!force && this.predictionsSinceSnapshot < everyPredictions)) return false;
+    this.storage.writeSnapshot(this.stored.id, this.snapshot());
+    this.predictionsSinceSnapshot = 0;
+    return true;
+  }
+
+  private distributionOf(epoch: number, plan: EpochPlan): FrozenDistribution {
+    const held = this.frozen.get(epoch);
+    if (held) return held;
+    const oldestHeld = Math.min(...this.frozen.keys());
+    if (this.frozen.size >= HELD_EPOCHS && epoch < oldestHeld) {
+      throw failedPrecondition(
+        'step',
+        `epoch ${epoch}'s distribution is no longer held (epochs ${[...this.frozen.keys()].join(', ')} are); ` +
+          `every step of an epoch must be requested before the epoch after next starts`,
+      );
+    }
+    this.storage.recordFreeze(this.stored.id, { epoch, seq: this.lastSeq });
+    return this.freeze(epoch, plan);
+  }
+
+  /** Freezes P for `epoch` from the windows as they stand now (spec section 6). */
+  private freeze(epoch: number, plan: EpochPlan = epochPlan(this.config, epoch), level?: Uint16Array): FrozenDistribution {
+    const levelAtFreeze = level ?? this.history.level.slice();
+    const distribution = new FrozenDistribution(levelAtFreeze, this.history.levels.uncertainty, plan.pressure);
+    this.frozen.set(epoch, distribution);
+    this.frozenLevels.set(epoch, levelAtFreeze);
+    while (this.frozen.size > HELD_EPOCHS) {
+      const oldest = Math.min(...this.frozen.keys());
+      this.frozen.delete(oldest);
+      this.frozenLevels.delete(oldest);
+    }
+    return distribution;
+  }
+
+  private remember(step: number, batch: StoredBatch): void {
+    this.batchCache.delete(step);
+    this.batchCache.set(step, batch);
+    if (this.batchCache.size > BATCH_CACHE_SIZE) {
+      const oldest = this.batchCache.keys().next();
+      if (!oldest.done) this.batchCache.delete(oldest.value);
+    }
+  }
+
+  /** Views of the live arrays, valid until the next report: storage writes them out at once. */
+  private snapshot(): Snapshot {
+    const levels = this.history.levels;
+    const labels = this.history.labels;
+    return {
+      seq: this.lastSeq,
+      labels: new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength),
+      valid: this.history.valid,
+      level: this.history.level,
+      levelKeys: Float64Array.from(levels.keys),
+      levelUncertainty: Float64Array.from(levels.uncertainty),
+      frozen: [...this.frozenLevels].map(([epoch, level]) => ({ epoch, level })),
+    };
+  }
+
+  private restoreSnapshot(s: Snapshot): void {
+    const h = this.history;
+    if (s.valid.length !== h.size || s.labels.byteLength !== h.labels.byteLength) {
+      throw new Error(`snapshot of sampler ${this.stored.name} does not match its config`);
+    }
+    new Uint8Array(h.labels.buffer, h.labels.byteOffset, h.labels.byteLength).set(s.labels);
+    h.valid.set(s.valid);
+    h.level.set(s.level);
+    for (let id = 1; id < s.levelKeys.length; id++) h.levels.idOf(s.levelKeys[id] ?? 0, s.levelUncertainty[id] ?? 1);
+    this.lastSeq = s.seq;
+    for (const f of s.frozen) this.freeze(f.epoch, epochPlan(this.config, f.epoch), f.level.slice());
+  }
+}

@@ -1,0 +1,176 @@
+// The service: owns every sampler's state and is its only writer. The gRPC and HTTP adapters
+// decode a request, make one call here and encode the answer.
+import type { Logger } from 'pino';
+import { failedPrecondition, SamplerError } from '../core/errors.js';
+import { checkName, checkRank, checkReport, checkStep, checkWorldSize, type ReportFields } from '../core/requests.js';
+import { configsEqual, normalizeConfig, type SamplerConfig, type SamplerConfigInput } from '../core/sampler-config.js';
+import { stepsPerEpoch, totalSteps } from '../core/schedule.js';
+import { shareOf } from '../core/shares.js';
+import type { Phase } from '../core/strategy.js';
+import type { Storage } from '../storage/storage.js';
+import { SamplerRuntime } from './sampler-runtime.js';
+
+export interface ServiceOptions {
+  /** Snapshot a sampler once this many predictions arrived since its last snapshot (default: max(N, 65536)). */
+  readonly snapshotEveryPredictions?: number;
+  /** Clock for created_at; injectable so tests are deterministic. */
+  readonly now?: () => Date;
+}
+
+export interface SamplerView {
+  readonly name: string;
+  readonly config: SamplerConfig;
+  readonly stepsPerEpoch: number;
+  readonly totalSteps: number;
+  readonly createdAt: string;
+}
+
+export interface BatchView {
+  readonly indices: Uint32Array;
+  readonly step: number;
+  readonly epoch: number;
+  readonly selectionPressure: number;
+  readonly phase: Phase;
+  readonly globalBatchSize: number;
+}
+
+export interface NextBatchRequest {
+  readonly sampler?: string | undefined;
+  readonly step?: number | undefined;
+  readonly rank?: number | undefined;
+  readonly worldSize?: number | undefined;
+}
+
+export interface ReportRequest extends ReportFields {
+  readonly sampler?: string | undefined;
+  readonly step?: number | undefined;
+  readonly rank?: number | undefined;
+}
+
+export interface ReportResult {
+  readonly accepted: number;
+  readonly duplicate: boolean;
+}
+
+export class SamplerService {
+  private readonly samplers = new Map<string, SamplerRuntime>();
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly log: Logger,
+    private readonly options: ServiceOptions = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+    for (const stored of storage.loadSamplers()) {
+      const started = performance.now();
+      this.samplers.set(stored.name, SamplerRuntime.recover(stored, storage));
+      log.info({ sampler: stored.name, ms: Math.round(performance.now() - started) }, 'sampler recovered');
+    }
+  }
+
+  create(name: string | undefined, input: SamplerConfigInput | undefined): SamplerView {
+    const checkedName = checkName('name', name);
+    const config = normalizeConfig(input);
+    const existing = this.samplers.get(checkedName);
+    if (existing) {
+      if (configsEqual(existing.config, config)) return view(existing);
+      throw new SamplerError(
+        'already_exists',
+        `name: sampler ${checkedName} exists with a different config (${describeDifference(existing.config, config)})`,
+      );
+    }
+    const stored = this.storage.insertSampler(checkedName, config, this.now().toISOString());
+    const runtime = SamplerRuntime.create(stored, this.storage);
+    this.samplers.set(checkedName, runtime);
+    this.log.info({ sampler: checkedName, config }, 'sampler created');
+    return view(runtime);
+  }
+
+  get(name: string | undefined): SamplerView {
+    return view(this.runtime('name', name));
+  }
+
+  list(): SamplerView[] {
+    return [...this.samplers.values()].map(view);
+  }
+
+  delete(name: string | undefined): void {
+    const runtime = this.runtime('name', name);
+    this.storage.deleteSampler(runtime.stored.id);
+    this.samplers.delete(runtime.stored.name);
+    this.log.info({ sampler: runtime.stored.name }, 'sampler deleted');
+  }
+
+  nextBatch(request: NextBatchRequest): BatchView {
+    const runtime = this.runtime('sampler', request.sampler);
+    const config = runtime.config;
+    const step = checkStep(config, request.step);
+    const worldSize = checkWorldSize(config, request.worldSize);
+    const rank = checkRank(request.rank, worldSize);
+    const batch = runtime.globalBatch(step, worldSize);
+    if (batch.worldSize !== worldSize) {
+      throw failedPrecondition(
+        'world_size',
+        `step ${step} was split among ${batch.worldSize} ranks when first served; got world_size ${worldSize}`,
+      );
+    }
+    return {
+      indices: shareOf(batch.indices, rank, worldSize),
+      step,
+      epoch: batch.epoch,
+      selectionPressure: batch.plan.pressure,
+      phase: batch.plan.phase,
+      globalBatchSize: batch.indices.length,
+    };
+  }
+
+  /** Validates, appends durably to the log, then updates the windows; a rejected call changes nothing. */
+  report(request: ReportRequest): ReportResult {
+    const runtime = this.runtime('sampler', request.sampler);
+    const config = runtime.config;
+    const step = checkStep(config, request.step);
+    const served = runtime.servedBatch(step);
+    if (!served) {
+      throw failedPrecondition('step', `step ${step} has not been served yet; report the steps NextBatch returned`);
+    }
+    const rank = checkRank(request.rank, served.worldSize);
+    const report = checkReport(config, request);
+    const seq = this.storage.appendReport(runtime.stored.id, { step, rank, ...report });
+    if (seq === undefined) return { accepted: 0, duplicate: true };
+    runtime.apply(seq, report.indices, report.labels);
+    const every = this.options.snapshotEveryPredictions ?? Math.max(config.datasetSize, 65536);
+    this.timed(runtime, () => runtime.maybeSnapshot(every));
+    return { accepted: report.indices.length, duplicate: false };
+  }
+
+  /** Snapshots every sampler that learned something since its last snapshot (at shutdown). */
+  snapshotAll(): void {
+    for (const runtime of this.samplers.values()) this.timed(runtime, () => runtime.maybeSnapshot(0, true));
+  }
+
+  private timed(runtime: SamplerRuntime, write: () => boolean): void {
+    const started = performance.now();
+    if (write()) {
+      this.log.debug({ sampler: runtime.stored.name, ms: +(performance.now() - started).toFixed(2) }, 'snapshot written');
+    }
+  }
+
+  private runtime(field: string, name: string | undefined): SamplerRuntime {
+    const runtime = this.samplers.get(checkName(field, name));
+    if (!runtime) throw new SamplerError('not_found', `${field}: no sampler named ${JSON.stringify(name)}`);
+    return runtime;
+  }
+}
+
+function view(runtime: SamplerRuntime): SamplerView {
+  const { name, config, createdAt } = runtime.stored;
+  return { name, config, stepsPerEpoch: stepsPerEpoch(config), totalSteps: totalSteps(config), createdAt };
+}
+
+function describeDifference(a: SamplerConfig, b: SamplerConfig): string {
+  return (Object.keys(a) as (keyof SamplerConfig)[])
+    .filter((key) => a[key] !== b[key])
+    .map((key) => `${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}: ${String(a[key])} != ${String(b[key])}`)
+    .join(', ');
+}

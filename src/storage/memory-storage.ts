@@ -1,0 +1,101 @@
+// In-memory storage: the same contract as SQLite with no durability, for tests and for runs that
+// do not need to survive a restart (--db :memory: uses SQLite's own memory mode instead).
+import type { SamplerConfig } from '../core/sampler-config.js';
+import type { FreezePoint, LoggedReport, ReportRecord, Snapshot, Storage, StoredBatch, StoredSampler } from './storage.js';
+
+interface SamplerRecords {
+  readonly sampler: StoredSampler;
+  readonly batches: Map<number, StoredBatch>;
+  readonly reports: LoggedReport[];
+  readonly reportKeys: Set<string>;
+  readonly freezes: Map<number, number>;
+  snapshot: Snapshot | undefined;
+}
+
+export class MemoryStorage implements Storage {
+  private readonly samplers = new Map<number, SamplerRecords>();
+  private nextSamplerId = 1;
+  private nextSeq = 1;
+
+  loadSamplers(): StoredSampler[] {
+    return [...this.samplers.values()].map((r) => r.sampler);
+  }
+
+  insertSampler(name: string, config: SamplerConfig, createdAt: string): StoredSampler {
+    if ([...this.samplers.values()].some((r) => r.sampler.name === name)) {
+      throw new Error(`UNIQUE constraint failed: samplers.name (${name})`);
+    }
+    const sampler = { id: this.nextSamplerId++, name, config, createdAt };
+    this.samplers.set(sampler.id, {
+      sampler,
+      batches: new Map(),
+      reports: [],
+      reportKeys: new Set(),
+      freezes: new Map(),
+      snapshot: undefined,
+    });
+    return sampler;
+  }
+
+  deleteSampler(id: number): void {
+    this.samplers.delete(id);
+  }
+
+  findBatch(samplerId: number, step: number): StoredBatch | undefined {
+    const batch = this.records(samplerId).batches.get(step);
+    return batch && { worldSize: batch.worldSize, indices: batch.indices.slice() };
+  }
+
+  insertBatch(samplerId: number, step: number, batch: StoredBatch): void {
+    const batches = this.records(samplerId).batches;
+    if (batches.has(step)) throw new Error(`UNIQUE constraint failed: batches (${samplerId}, ${step})`);
+    batches.set(step, { worldSize: batch.worldSize, indices: batch.indices.slice() });
+  }
+
+  appendReport(samplerId: number, report: ReportRecord): number | undefined {
+    const records = this.records(samplerId);
+    const key = `${report.step}:${report.rank}`;
+    if (records.reportKeys.has(key)) return undefined;
+    records.reportKeys.add(key);
+    const seq = this.nextSeq++;
+    records.reports.push({ ...report, seq });
+    return seq;
+  }
+
+  *reportsAfter(samplerId: number, afterSeq: number): Iterable<LoggedReport> {
+    for (const report of this.records(samplerId).reports) if (report.seq > afterSeq) yield report;
+  }
+
+  recordFreeze(samplerId: number, point: FreezePoint): void {
+    this.records(samplerId).freezes.set(point.epoch, point.seq);
+  }
+
+  loadFreezes(samplerId: number): FreezePoint[] {
+    return [...this.records(samplerId).freezes]
+      .map(([epoch, seq]) => ({ epoch, seq }))
+      .sort((a, b) => a.seq - b.seq || a.epoch - b.epoch);
+  }
+
+  writeSnapshot(samplerId: number, snapshot: Snapshot): void {
+    // The service hands over views of its live arrays: keep copies.
+    this.records(samplerId).snapshot = {
+      ...snapshot,
+      labels: snapshot.labels.slice(),
+      valid: snapshot.valid.slice(),
+      level: snapshot.level.slice(),
+      frozen: snapshot.frozen.map((f) => ({ epoch: f.epoch, level: f.level.slice() })),
+    };
+  }
+
+  loadSnapshot(samplerId: number): Snapshot | undefined {
+    return this.records(samplerId).snapshot;
+  }
+
+  close(): void {}
+
+  private records(samplerId: number): SamplerRecords {
+    const records = this.samplers.get(samplerId);
+    if (!records) throw new Error(`no sampler with id ${samplerId}`);
+    return records;
+  }
+}

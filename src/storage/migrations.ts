@@ -1,0 +1,67 @@
+// Schema migrations, applied in order and recorded in user_version. A released migration is
+// frozen: change the schema only by appending a new one.
+import type Database from 'better-sqlite3';
+
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE samplers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    config TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE batches (
+    sampler_id INTEGER NOT NULL REFERENCES samplers (id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    world_size INTEGER NOT NULL,
+    indices BLOB NOT NULL,
+    PRIMARY KEY (sampler_id, step)
+  ) WITHOUT ROWID;
+  CREATE TABLE reports (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    sampler_id INTEGER NOT NULL REFERENCES samplers (id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    rank INTEGER NOT NULL,
+    indices BLOB NOT NULL,
+    labels BLOB NOT NULL,
+    losses BLOB,
+    probs BLOB,
+    UNIQUE (sampler_id, step, rank)
+  );
+  CREATE TABLE freezes (
+    sampler_id INTEGER NOT NULL REFERENCES samplers (id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (sampler_id, epoch)
+  ) WITHOUT ROWID;
+  CREATE TABLE snapshots (
+    sampler_id INTEGER PRIMARY KEY REFERENCES samplers (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    labels BLOB NOT NULL,
+    valid BLOB NOT NULL,
+    level BLOB NOT NULL,
+    level_keys BLOB NOT NULL,
+    level_uncertainty BLOB NOT NULL,
+    frozen TEXT NOT NULL
+  );
+  CREATE TABLE snapshot_frozen (
+    sampler_id INTEGER NOT NULL REFERENCES samplers (id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    level BLOB NOT NULL,
+    PRIMARY KEY (sampler_id, epoch)
+  );
+  `,
+];
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this build knows (${MIGRATIONS.length})`);
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] ?? '');
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

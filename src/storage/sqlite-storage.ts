@@ -1,0 +1,192 @@
+// SQLite storage: an append-only report log, the served batches, epoch freeze points and one
+// snapshot per sampler. WAL mode; every write is its own short transaction that never spans an
+// await, and a call returns only after its commit, so an acknowledged write survives kill -9.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { SamplerConfig } from '../core/sampler-config.js';
+import { fromBlob, toBlob } from './bytes.js';
+import { migrate } from './migrations.js';
+import type { FreezePoint, LoggedReport, ReportRecord, Snapshot, Storage, StoredBatch, StoredSampler } from './storage.js';
+
+export type Synchronous = 'NORMAL' | 'FULL';
+
+export interface SqliteOptions {
+  /**
+   * NORMAL (default): a commit reaches the OS before it is acknowledged, so it survives the
+   * process being killed; an OS crash or power loss may lose the last commits. FULL: each commit
+   * is fsynced, surviving power loss at a much higher cost per write.
+   */
+  readonly synchronous?: Synchronous;
+}
+
+interface ReportRow {
+  seq: number;
+  step: number;
+  rank: number;
+  indices: Buffer;
+  labels: Buffer;
+  losses: Buffer | null;
+  probs: Buffer | null;
+}
+
+interface SnapshotRow {
+  seq: number;
+  labels: Buffer;
+  valid: Buffer;
+  level: Buffer;
+  level_keys: Buffer;
+  level_uncertainty: Buffer;
+  frozen: string;
+}
+
+export class SqliteStorage implements Storage {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(path: string, options: SqliteOptions = {}) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+    this.db.pragma('foreign_keys = ON');
+    migrate(this.db);
+    const db = this.db;
+    this.statements = {
+      samplers: db.prepare<[], { id: number; name: string; config: string; created_at: string }>(
+        'SELECT id, name, config, created_at FROM samplers ORDER BY id',
+      ),
+      insertSampler: db.prepare('INSERT INTO samplers (name, config, created_at) VALUES (?, ?, ?)'),
+      deleteSampler: db.prepare('DELETE FROM samplers WHERE id = ?'),
+      findBatch: db.prepare<[number, number], { world_size: number; indices: Buffer }>(
+        'SELECT world_size, indices FROM batches WHERE sampler_id = ? AND step = ?',
+      ),
+      insertBatch: db.prepare('INSERT INTO batches (sampler_id, step, world_size, indices) VALUES (?, ?, ?, ?)'),
+      appendReport: db.prepare(
+        `INSERT INTO reports (sampler_id, step, rank, indices, labels, losses, probs)
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sampler_id, step, rank) DO NOTHING`,
+      ),
+      reportsAfter: db.prepare<[number, number], ReportRow>(
+        `SELECT seq, step, rank, indices, labels, losses, probs FROM reports
+         WHERE sampler_id = ? AND seq > ? ORDER BY seq`,
+      ),
+      recordFreeze: db.prepare('INSERT OR REPLACE INTO freezes (sampler_id, epoch, seq) VALUES (?, ?, ?)'),
+      loadFreezes: db.prepare<[number], FreezePoint>('SELECT epoch, seq FROM freezes WHERE sampler_id = ? ORDER BY seq, epoch'),
+      writeSnapshot: db.prepare(
+        `INSERT OR REPLACE INTO snapshots (sampler_id, seq, labels, valid, level, level_keys, level_uncertainty, frozen)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      loadSnapshot: db.prepare<[number], SnapshotRow>(
+        'SELECT seq, labels, valid, level, level_keys, level_uncertainty, frozen FROM snapshots WHERE sampler_id = ?',
+      ),
+      frozenLevels: db.prepare<[number, number], { level: Buffer }>(
+        'SELECT level FROM snapshot_frozen WHERE sampler_id = ? AND epoch = ?',
+      ),
+      deleteFrozen: db.prepare('DELETE FROM snapshot_frozen WHERE sampler_id = ?'),
+      insertFrozen: db.prepare('INSERT INTO snapshot_frozen (sampler_id, epoch, level) VALUES (?, ?, ?)'),
+    };
+  }
+
+  loadSamplers(): StoredSampler[] {
+    return this.statements.samplers.all().map((row) => ({
+      id: row.id,
+      name: row.name,
+      config: Object.freeze(JSON.parse(row.config) as SamplerConfig),
+      createdAt: row.created_at,
+    }));
+  }
+
+  insertSampler(name: string, config: SamplerConfig, createdAt: string): StoredSampler {
+    const result = this.statements.insertSampler.run(name, JSON.stringify(config), createdAt);
+    return { id: Number(result.lastInsertRowid), name, config, createdAt };
+  }
+
+  deleteSampler(id: number): void {
+    // Child rows go with ON DELETE CASCADE, in the same transaction.
+    this.statements.deleteSampler.run(id);
+  }
+
+  findBatch(samplerId: number, step: number): StoredBatch | undefined {
+    const row = this.statements.findBatch.get(samplerId, step);
+    return row && { worldSize: row.world_size, indices: fromBlob(row.indices, Uint32Array) };
+  }
+
+  insertBatch(samplerId: number, step: number, batch: StoredBatch): void {
+    this.statements.insertBatch.run(samplerId, step, batch.worldSize, toBlob(batch.indices));
+  }
+
+  appendReport(samplerId: number, r: ReportRecord): number | undefined {
+    const result = this.statements.appendReport.run(
+      samplerId,
+      r.step,
+      r.rank,
+      toBlob(r.indices),
+      toBlob(r.labels),
+      r.losses ? toBlob(r.losses) : null,
+      r.trueClassProbs ? toBlob(r.trueClassProbs) : null,
+    );
+    return result.changes === 0 ? undefined : Number(result.lastInsertRowid);
+  }
+
+  *reportsAfter(samplerId: number, afterSeq: number): Iterable<LoggedReport> {
+    for (const row of this.statements.reportsAfter.iterate(samplerId, afterSeq)) {
+      yield {
+        seq: row.seq,
+        step: row.step,
+        rank: row.rank,
+        indices: fromBlob(row.indices, Uint32Array),
+        labels: fromBlob(row.labels, Uint32Array),
+        losses: row.losses ? fromBlob(row.losses, Float32Array) : undefined,
+        trueClassProbs: row.probs ? fromBlob(row.probs, Float32Array) : undefined,
+      };
+    }
+  }
+
+  recordFreeze(samplerId: number, point: FreezePoint): void {
+    this.statements.recordFreeze.run(samplerId, point.epoch, point.seq);
+  }
+
+  loadFreezes(samplerId: number): FreezePoint[] {
+    return this.statements.loadFreezes.all(samplerId);
+  }
+
+  writeSnapshot(samplerId: number, s: Snapshot): void {
+    this.db.transaction(() => {
+      this.statements.writeSnapshot.run(
+        samplerId,
+        s.seq,
+        toBlob(s.labels),
+        toBlob(s.valid),
+        toBlob(s.level),
+        toBlob(s.levelKeys),
+        toBlob(s.levelUncertainty),
+        JSON.stringify(s.frozen.map((f) => f.epoch)),
+      );
+      this.statements.deleteFrozen.run(samplerId);
+      for (const f of s.frozen) this.statements.insertFrozen.run(samplerId, f.epoch, toBlob(f.level));
+    })();
+  }
+
+  loadSnapshot(samplerId: number): Snapshot | undefined {
+    const row = this.statements.loadSnapshot.get(samplerId);
+    if (!row) return undefined;
+    const epochs = JSON.parse(row.frozen) as number[];
+    return {
+      seq: row.seq,
+      labels: fromBlob(row.labels, Uint8Array),
+      valid: fromBlob(row.valid, Uint8Array),
+      level: fromBlob(row.level, Uint16Array),
+      levelKeys: fromBlob(row.level_keys, Float64Array),
+      levelUncertainty: fromBlob(row.level_uncertainty, Float64Array),
+      frozen: epochs.map((epoch) => {
+        const frozenRow = this.statements.frozenLevels.get(samplerId, epoch);
+        if (!frozenRow) throw new Error(`snapshot of sampler ${samplerId} lacks the levels of epoch ${epoch}`);
+        return { epoch, level: fromBlob(frozenRow.level, Uint16Array) };
+      }),
+    };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

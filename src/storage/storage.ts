@@ -1,0 +1,72 @@
+// The storage port: the small interface the service needs. Two implementations (SQLite and
+// in-memory) pass one contract suite (test/unit/storage-contract.test.ts).
+import type { SamplerConfig } from '../core/sampler-config.js';
+
+export interface StoredSampler {
+  readonly id: number;
+  readonly name: string;
+  readonly config: SamplerConfig;
+  readonly createdAt: string;
+}
+
+/** A global batch as first drawn, with the world size its shares were cut for. */
+export interface StoredBatch {
+  readonly worldSize: number;
+  readonly indices: Uint32Array;
+}
+
+export interface ReportRecord {
+  readonly step: number;
+  readonly rank: number;
+  readonly indices: Uint32Array;
+  readonly labels: Uint32Array;
+  readonly losses?: Float32Array | undefined;
+  readonly trueClassProbs?: Float32Array | undefined;
+}
+
+export interface LoggedReport extends ReportRecord {
+  /** Position in the report log; increasing in arrival order. */
+  readonly seq: number;
+}
+
+/** The epoch whose distribution was frozen when the log stood at `seq`. */
+export interface FreezePoint {
+  readonly epoch: number;
+  readonly seq: number;
+}
+
+/** A sampler's learned state as of log position `seq`. */
+export interface Snapshot {
+  readonly seq: number;
+  readonly labels: Uint8Array; // the history's label array, as bytes
+  readonly valid: Uint8Array;
+  readonly level: Uint16Array;
+  readonly levelKeys: Float64Array;
+  readonly levelUncertainty: Float64Array;
+  /** The level of every sample at each still-held epoch freeze. */
+  readonly frozen: readonly { readonly epoch: number; readonly level: Uint16Array }[];
+}
+
+export interface Storage {
+  loadSamplers(): StoredSampler[];
+  insertSampler(name: string, config: SamplerConfig, createdAt: string): StoredSampler;
+  /** Removes the sampler and everything recorded for it. */
+  deleteSampler(id: number): void;
+
+  findBatch(samplerId: number, step: number): StoredBatch | undefined;
+  insertBatch(samplerId: number, step: number, batch: StoredBatch): void;
+
+  /** Durably appends a report; undefined when (sampler, step, rank) was already reported. */
+  appendReport(samplerId: number, report: ReportRecord): number | undefined;
+  /** Reports with seq > afterSeq, in seq order. */
+  reportsAfter(samplerId: number, afterSeq: number): Iterable<LoggedReport>;
+
+  recordFreeze(samplerId: number, point: FreezePoint): void;
+  loadFreezes(samplerId: number): FreezePoint[];
+
+  /** Replaces the sampler's snapshot. */
+  writeSnapshot(samplerId: number, snapshot: Snapshot): void;
+  loadSnapshot(samplerId: number): Snapshot | undefined;
+
+  close(): void;
+}

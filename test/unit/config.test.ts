@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SamplerError } from '../../src/core/errors.js';
+import { normalizeConfig, type SamplerConfigInput } from '../../src/core/sampler-config.js';
+
+const base = { datasetSize: 1000, numClasses: 10, batchSize: 32, epochs: 20 };
+
+function rejects(input: SamplerConfigInput, kind: string, field: string, detail?: RegExp) {
+  assert.throws(
+    () => normalizeConfig(input),
+    (e: unknown) => {
+      assert.ok(e instanceof SamplerError);
+      assert.equal(e.kind, kind);
+      assert.ok(e.message.startsWith(`${field}: `), e.message);
+      if (detail) assert.match(e.message, detail);
+      return true;
+    },
+  );
+}
+
+describe('sampler config', () => {
+  it('fills the spec defaults: q = 10, s0 = 100, g = q, RECENCY_BIAS', () => {
+    assert.deepEqual(normalizeConfig(base), {
+      ...base,
+      strategy: 'RECENCY_BIAS',
+      window: 10,
+      initialPressure: 100,
+      warmupEpochs: 10,
+      seed: 0,
+      dropLast: false,
+    });
+    assert.equal(normalizeConfig({ ...base, window: 4 }).warmupEpochs, 4);
+    assert.equal(normalizeConfig({ ...base, warmupEpochs: 0 }).warmupEpochs, 0);
+  });
+
+  it('names the field of every invalid value', () => {
+    rejects({ ...base, datasetSize: undefined }, 'invalid_argument', 'config.dataset_size', /required/);
+    rejects({ ...base, datasetSize: 1.5 }, 'invalid_argument', 'config.dataset_size', /integer/);
+    rejects({ ...base, numClasses: 1 }, 'invalid_argument', 'config.num_classes', />= 2 \(got 1\)/);
+    rejects({ ...base, batchSize: 1001 }, 'invalid_argument', 'config.batch_size', /<= dataset_size \(1000\)/);
+    rejects({ ...base, window: 0 }, 'invalid_argument', 'config.window', />= 1/);
+    rejects({ ...base, window: 33 }, 'invalid_argument', 'config.window', /<= 32/);
+    rejects({ ...base, initialPressure: 0.5 }, 'invalid_argument', 'config.initial_pressure', />= 1/);
+    rejects({ ...base, warmupEpochs: 21 }, 'invalid_argument', 'config.warmup_epochs', /<= epochs \(20\)/);
+    rejects({ ...base, epochs: 5 }, 'invalid_argument', 'config.warmup_epochs', /defaults to window/);
+    rejects({ ...base, strategy: 'BOGUS' as never }, 'invalid_argument', 'config.strategy');
+    rejects({ ...base, strategy: 'ONLINE_BATCH' }, 'unimplemented', 'config.strategy', /reserved/);
+  });
+});
