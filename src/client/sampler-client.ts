@@ -11,7 +11,10 @@ import type { SamplerConfig } from '../generated/recency_sampler/v1/SamplerConfi
 import type { SamplerServiceClient } from '../generated/recency_sampler/v1/SamplerService.js';
 import { MAX_MESSAGE_BYTES, samplerProto } from '../proto.js';
 
-export type { Batch__Output as Batch, Sampler__Output as Sampler, SamplerConfig };
+export type { Sampler__Output as Sampler, SamplerConfig };
+
+/** A batch as received; `indices` is always present (the proto loader fills empty repeated fields). */
+export type Batch = Batch__Output & { indices: number[] };
 
 type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 
@@ -46,8 +49,9 @@ export class SamplerClient {
     await this.call((cb) => this.stub.deleteSampler({ name }, this.options(), cb));
   }
 
-  nextBatch(request: NextBatchRequest): Promise<Batch__Output> {
-    return this.call((cb) => this.stub.nextBatch(request, this.options(), cb));
+  async nextBatch(request: NextBatchRequest): Promise<Batch> {
+    const batch = await this.call<Batch__Output>((cb) => this.stub.nextBatch(request, this.options(), cb));
+    return { ...batch, indices: batch.indices ?? [] };
   }
 
   reportPredictions(request: ReportPredictionsRequest): Promise<ReportPredictionsResponse__Output> {

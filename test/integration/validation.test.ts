@@ -1,0 +1,91 @@
+// Every bad input gets the right status and a message naming the field, changes nothing, and
+// the server keeps serving.
+import * as grpc from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { SamplerClient } from '../../src/client/sampler-client.js';
+import { startTestServer } from '../helpers/server.js';
+
+const config = { datasetSize: 100, numClasses: 4, batchSize: 10, epochs: 3, warmupEpochs: 1 };
+
+type Case = [string, (c: SamplerClient) => Promise<unknown>, status, RegExp];
+
+const cases: Case[] = [
+  ['create without name', (c) => c.createSampler('', config), status.INVALID_ARGUMENT, /^name: is required/],
+  ['create with a bad name', (c) => c.createSampler('a/b', config), status.INVALID_ARGUMENT, /^name: must match/],
+  ['create without config', (c) => c.createSampler('x', undefined as never), status.INVALID_ARGUMENT, /^config: is required/],
+  ['N = 0', (c) => c.createSampler('x', { ...config, datasetSize: 0 }), status.INVALID_ARGUMENT, /^config\.dataset_size: must be >= 1 \(got 0\)/],
+  ['k = 1', (c) => c.createSampler('x', { ...config, numClasses: 1 }), status.INVALID_ARGUMENT, /^config\.num_classes: must be >= 2/],
+  ['b > N', (c) => c.createSampler('x', { ...config, batchSize: 101 }), status.INVALID_ARGUMENT, /^config\.batch_size: must be <= dataset_size/],
+  ['window = 0', (c) => c.createSampler('x', { ...config, window: 0 }), status.INVALID_ARGUMENT, /^config\.window: must be >= 1/],
+  ['s0 < 1', (c) => c.createSampler('x', { ...config, initialPressure: 0.9 }), status.INVALID_ARGUMENT, /^config\.initial_pressure: must be >= 1/],
+  ['s0 = NaN', (c) => c.createSampler('x', { ...config, initialPressure: Number.NaN }), status.INVALID_ARGUMENT, /^config\.initial_pressure: /],
+  ['g > E', (c) => c.createSampler('x', { ...config, warmupEpochs: 4 }), status.INVALID_ARGUMENT, /^config\.warmup_epochs: must be <= epochs/],
+  ['unknown strategy', (c) => c.createSampler('x', { ...config, strategy: 9 as never }), status.INVALID_ARGUMENT, /^config\.strategy: must be one of/],
+  ['reserved strategy', (c) => c.createSampler('x', { ...config, strategy: 'ACTIVE_BIAS' }), status.UNIMPLEMENTED, /^config\.strategy: ACTIVE_BIAS is reserved/],
+  ['get unknown', (c) => c.getSampler('nope'), status.NOT_FOUND, /^name: no sampler named "nope"/],
+  ['delete unknown', (c) => c.deleteSampler('nope'), status.NOT_FOUND, /^name: no sampler/],
+  ['batch of unknown sampler', (c) => c.nextBatch({ sampler: 'nope', step: 0 }), status.NOT_FOUND, /^sampler: no sampler/],
+  ['batch without sampler', (c) => c.nextBatch({ step: 0 }), status.INVALID_ARGUMENT, /^sampler: is required/],
+  ['step past the end', (c) => c.nextBatch({ sampler: 's', step: 30 }), status.INVALID_ARGUMENT, /^step: must be in \[0, 30\)/],
+  ['step 2^40', (c) => c.nextBatch({ sampler: 's', step: 2 ** 40 }), status.INVALID_ARGUMENT, /^step: must be in/],
+  ['rank >= world_size', (c) => c.nextBatch({ sampler: 's', step: 0, rank: 2, worldSize: 2 }), status.INVALID_ARGUMENT, /^rank: must be < world_size \(2\)/],
+  ['world_size > b', (c) => c.nextBatch({ sampler: 's', step: 0, worldSize: 11 }), status.INVALID_ARGUMENT, /^world_size: must be <= batch_size/],
+  ['report of an unserved step', (c) => c.reportPredictions({ sampler: 's', step: 5, indices: [1], predictedLabels: [1] }), status.FAILED_PRECONDITION, /^step: step 5 has not been served/],
+  ['report past the end', (c) => c.reportPredictions({ sampler: 's', step: 99, indices: [1], predictedLabels: [1] }), status.INVALID_ARGUMENT, /^step: /],
+  ['report rank >= world_size', (c) => c.reportPredictions({ sampler: 's', step: 0, rank: 1, indices: [1], predictedLabels: [1] }), status.INVALID_ARGUMENT, /^rank: must be < world_size \(1\)/],
+  ['empty report', (c) => c.reportPredictions({ sampler: 's', step: 0, indices: [], predictedLabels: [] }), status.INVALID_ARGUMENT, /^indices: must not be empty/],
+  ['lengths differ', (c) => c.reportPredictions({ sampler: 's', step: 0, indices: [1, 2], predictedLabels: [1] }), status.INVALID_ARGUMENT, /^predicted_labels: must have one label per index \(2\), got 1/],
+  ['index >= N', (c) => c.reportPredictions({ sampler: 's', step: 0, indices: [1, 100], predictedLabels: [1, 1] }), status.INVALID_ARGUMENT, /^indices\[1\]: must be an integer in \[0, dataset_size = 100\), got 100/],
+  ['label >= k', (c) => c.reportPredictions({ sampler: 's', step: 0, indices: [1, 2], predictedLabels: [0, 4] }), status.INVALID_ARGUMENT, /^predicted_labels\[1\]: must be an integer in \[0, num_classes = 4\)/],
+  ['losses of the wrong length', (c) => c.reportPredictions({ sampler: 's', step: 0, indices: [1, 2], predictedLabels: [0, 1], losses: [1] }), status.INVALID_ARGUMENT, /^losses: must be empty or have one value per index/],
+  ['negative loss', (c) => c.reportPredictions({ sampler: 's', step: 0, indices: [1], predictedLabels: [0], losses: [-1] }), status.INVALID_ARGUMENT, /^losses\[0\]: must be a finite number >= 0/],
+  ['probability > 1', (c) => c.reportPredictions({ sampler: 's', step: 0, indices: [1], predictedLabels: [0], trueClassProbs: [1.5] }), status.INVALID_ARGUMENT, /^true_class_probs\[0\]: must be in \[0, 1\]/],
+];
+
+describe('validation through gRPC', () => {
+  it('rejects each bad request with its status and field, and changes nothing', async (t) => {
+    const { client } = await startTestServer(t);
+    await client.createSampler('s', config);
+    await client.nextBatch({ sampler: 's', step: 0 });
+    const before = await client.listSamplers();
+    for (const [name, call, code, message] of cases) {
+      await assert.rejects(call(client), (e: ServiceError) => {
+        assert.equal(status[e.code], status[code], `${name}: ${e.details}`);
+        assert.match(e.details, message, name);
+        return true;
+      });
+    }
+    assert.deepEqual(await client.listSamplers(), before);
+    // None of the rejected reports was counted: a valid one for step 0 is the first.
+    const batch = await client.nextBatch({ sampler: 's', step: 0 });
+    const labels = batch.indices.map(() => 0);
+    assert.deepEqual(await client.reportPredictions({ sampler: 's', step: 0, indices: batch.indices, predictedLabels: labels }), {
+      accepted: 10,
+      duplicate: false,
+    });
+  });
+
+  it('answers undecodable bytes with an error and keeps serving', async (t) => {
+    const { app, client } = await startTestServer(t);
+    await client.createSampler('s', config);
+    const Raw = grpc.makeGenericClientConstructor({}, 'raw');
+    const raw = new Raw(`127.0.0.1:${app.grpcPort}`, grpc.credentials.createInsecure());
+    t.after(() => raw.close());
+    for (const method of ['NextBatch', 'ReportPredictions', 'CreateSampler']) {
+      const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x12]);
+      const error = await new Promise<ServiceError | null>((resolve) =>
+        raw.makeUnaryRequest(
+          `/recency_sampler.v1.SamplerService/${method}`,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          garbage,
+          (e) => resolve(e),
+        ),
+      );
+      assert.ok(error, `${method} accepted garbage`);
+    }
+    assert.equal((await client.nextBatch({ sampler: 's', step: 1 })).step, 1);
+  });
+});

@@ -1,0 +1,105 @@
+// One contract suite that every Storage implementation must pass.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { normalizeConfig } from '../../src/core/sampler-config.js';
+import { MemoryStorage } from '../../src/storage/memory-storage.js';
+import { SqliteStorage } from '../../src/storage/sqlite-storage.js';
+import type { Snapshot, Storage } from '../../src/storage/storage.js';
+import { tempDbPath } from '../helpers/temp.js';
+
+const config = normalizeConfig({ datasetSize: 4, numClasses: 3, batchSize: 2, epochs: 12 });
+const report = (step: number, rank: number, first: number) => ({
+  step,
+  rank,
+  indices: Uint32Array.of(first, first + 1),
+  labels: Uint32Array.of(2, 1),
+});
+
+const implementations: [string, (t: { after: (fn: () => void) => void }) => Storage][] = [
+  ['MemoryStorage', () => new MemoryStorage()],
+  ['SqliteStorage', (t) => new SqliteStorage(tempDbPath(t))],
+];
+
+for (const [name, open] of implementations) {
+  describe(`Storage contract: ${name}`, () => {
+    it('stores samplers with their config and refuses a duplicate name', (t) => {
+      const s = open(t);
+      const a = s.insertSampler('a', config, '2026-01-01T00:00:00.000Z');
+      s.insertSampler('b', config, '2026-01-02T00:00:00.000Z');
+      assert.deepEqual(s.loadSamplers().map((x) => [x.name, x.config, x.createdAt]), [
+        ['a', config, '2026-01-01T00:00:00.000Z'],
+        ['b', config, '2026-01-02T00:00:00.000Z'],
+      ]);
+      assert.throws(() => s.insertSampler('a', config, 'x'), /UNIQUE/);
+      assert.equal(s.loadSamplers()[0]?.id, a.id);
+      s.close();
+    });
+
+    it('keeps batches per (sampler, step) and refuses to overwrite one', (t) => {
+      const s = open(t);
+      const { id } = s.insertSampler('a', config, 'x');
+      assert.equal(s.findBatch(id, 3), undefined);
+      s.insertBatch(id, 3, { worldSize: 2, indices: Uint32Array.of(3, 1) });
+      assert.deepEqual(s.findBatch(id, 3), { worldSize: 2, indices: Uint32Array.of(3, 1) });
+      assert.throws(() => s.insertBatch(id, 3, { worldSize: 1, indices: Uint32Array.of(0, 2) }));
+      s.close();
+    });
+
+    it('appends reports in order, once per (step, rank), with their optional fields', (t) => {
+      const s = open(t);
+      const a = s.insertSampler('a', config, 'x').id;
+      const b = s.insertSampler('b', config, 'x').id;
+      const first = s.appendReport(a, { ...report(0, 0, 0), losses: Float32Array.of(0.5, 2) });
+      const second = s.appendReport(a, report(0, 1, 2));
+      assert.ok(first !== undefined && second !== undefined && second > first);
+      assert.equal(s.appendReport(a, report(0, 0, 1)), undefined, 'same (step, rank) again');
+      assert.ok(s.appendReport(b, report(0, 0, 0)) !== undefined, 'other samplers are independent');
+      const logged = [...s.reportsAfter(a, 0)];
+      assert.deepEqual(logged.map((r) => [r.seq, r.step, r.rank, [...r.indices], [...r.labels]]), [
+        [first, 0, 0, [0, 1], [2, 1]],
+        [second, 0, 1, [2, 3], [2, 1]],
+      ]);
+      assert.deepEqual(logged[0]?.losses, Float32Array.of(0.5, 2));
+      assert.equal(logged[1]?.losses, undefined);
+      assert.deepEqual([...s.reportsAfter(a, first)].map((r) => r.seq), [second]);
+      s.close();
+    });
+
+    it('records freeze points and replaces the snapshot', (t) => {
+      const s = open(t);
+      const id = s.insertSampler('a', config, 'x').id;
+      s.recordFreeze(id, { epoch: 11, seq: 40 });
+      s.recordFreeze(id, { epoch: 10, seq: 7 });
+      assert.deepEqual(s.loadFreezes(id), [{ epoch: 10, seq: 7 }, { epoch: 11, seq: 40 }]);
+      assert.equal(s.loadSnapshot(id), undefined);
+      const snapshot: Snapshot = {
+        seq: 9,
+        labels: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
+        valid: Uint8Array.of(1, 2, 0, 0),
+        level: Uint16Array.of(1, 2, 0, 0),
+        levelKeys: Float64Array.of(0, 17592186044416, 35184372088832),
+        levelUncertainty: Float64Array.of(1, 0, 0.5),
+        frozen: [{ epoch: 10, level: Uint16Array.of(0, 1, 0, 2) }],
+      };
+      s.writeSnapshot(id, snapshot);
+      assert.deepEqual(s.loadSnapshot(id), snapshot);
+      s.writeSnapshot(id, { ...snapshot, seq: 12, frozen: [] });
+      assert.equal(s.loadSnapshot(id)?.seq, 12);
+      assert.deepEqual(s.loadSnapshot(id)?.frozen, []);
+      s.close();
+    });
+
+    it('deletes a sampler with everything recorded for it', (t) => {
+      const s = open(t);
+      const id = s.insertSampler('a', config, 'x').id;
+      s.insertBatch(id, 0, { worldSize: 1, indices: Uint32Array.of(0, 1) });
+      s.appendReport(id, report(0, 0, 0));
+      s.deleteSampler(id);
+      assert.deepEqual(s.loadSamplers(), []);
+      const again = s.insertSampler('a', config, 'x').id;
+      assert.equal(s.findBatch(again, 0), undefined);
+      assert.deepEqual([...s.reportsAfter(again, 0)], []);
+      s.close();
+    });
+  });
+}
