@@ -49,7 +49,7 @@ export async function startApp(config: AppConfig, log: Logger): Promise<RunningA
     close: () =>
       (closing ??= (async () => {
         await Promise.all([grpcServer.close(), http.close()]);
-        service.snapshotAll();
+        service.close();
         storage.close();
         log.info('closed');
       })()),

@@ -11,6 +11,14 @@ import type { FreezePoint, Snapshot, Storage, StoredBatch, StoredSampler } from 
 const HELD_EPOCHS = 2;
 const BATCH_CACHE_SIZE = 1024;
 
+/*
+ * Why served batches may be written behind: a batch is a pure function of its epoch's frozen P,
+ * the seed and the step (warm-up batches of the seed alone), and P is rebuilt exactly on recovery
+ * from durable state (the freeze point, committed before the epoch's first batch is served, and
+ * the report log). So a batch served just before a crash is drawn again, identically, after it.
+ * The rows in `batches` keep older epochs' batches and each step's world size.
+ */
+
 export interface GlobalBatch extends StoredBatch {
   readonly epoch: number;
   readonly plan: EpochPlan;
@@ -22,8 +30,11 @@ export class SamplerRuntime {
   private lastSeq = 0;
   private predictionsSinceSnapshot = 0;
   private readonly frozen = new Map<number, FrozenDistribution>();
-  private readonly frozenLevels = new Map<number, Uint16Array>();
   private readonly batchCache = new Map<number, StoredBatch>();
+  /** Batches drawn but not yet written; the service flushes them once per event-loop turn. */
+  private unsaved = new Map<number, StoredBatch>();
+  /** No batch beyond this step exists, in storage or in memory. */
+  private highestDrawnStep: number;
 
   private constructor(
     readonly stored: StoredSampler,
@@ -31,6 +42,7 @@ export class SamplerRuntime {
   ) {
     const c = stored.config;
     this.history = new HistoryWindows(c.datasetSize, c.window, c.numClasses);
+    this.highestDrawnStep = storage.highestBatchStep(stored.id);
   }
 
   get config(): SamplerConfig {
@@ -61,27 +73,53 @@ export class SamplerRuntime {
     return runtime;
   }
 
-  /** The global batch of `step`: persisted if already drawn, else drawn now and persisted. */
+  /** The global batch of `step`: as first drawn if it was, else drawn now (and written behind). */
   globalBatch(step: number, worldSize: number): GlobalBatch {
     const { epoch, stepInEpoch } = epochOfStep(this.config, step);
     const plan = epochPlan(this.config, epoch);
-    let batch = this.batchCache.get(step) ?? this.storage.findBatch(this.stored.id, step);
+    let batch = this.servedBatch(step);
     if (!batch) {
       const indices = needsDistribution(plan)
         ? adaptiveBatch(this.config, step, this.distributionOf(epoch, plan))
         : permutationBatch(this.config, epoch, stepInEpoch);
       batch = { worldSize, indices };
-      this.storage.insertBatch(this.stored.id, step, batch);
+      this.unsaved.set(step, batch);
+      this.highestDrawnStep = Math.max(this.highestDrawnStep, step);
+      this.remember(step, batch);
     }
-    this.remember(step, batch);
     return { ...batch, epoch, plan };
   }
 
-  /** Whether `step` has been drawn (by any rank). */
+  /** The batch of `step` if any rank has been served it. */
   servedBatch(step: number): StoredBatch | undefined {
-    const batch = this.batchCache.get(step) ?? this.storage.findBatch(this.stored.id, step);
-    if (batch) this.remember(step, batch);
+    let batch = this.batchCache.get(step) ?? this.unsaved.get(step);
+    if (!batch && step <= this.highestDrawnStep) {
+      batch = this.storage.findBatch(this.stored.id, step);
+      if (batch) this.remember(step, batch);
+    }
     return batch;
+  }
+
+  /** Writes the batches drawn since the last flush, in one transaction. */
+  flushUnsaved(): void {
+    if (this.unsaved.size === 0) return;
+    const batches = this.unsaved;
+    this.unsaved = new Map();
+    this.storage.insertBatches(this.stored.id, batches);
+  }
+
+  /**
+   * The batch of a step being reported, written first if it was not yet: the log must never hold
+   * a report of a step that, after a crash, would not count as served.
+   */
+  reportedBatch(step: number): StoredBatch | undefined {
+    const batch = this.servedBatch(step);
+    if (batch && this.unsaved.has(step)) this.flushUnsaved();
+    return batch;
+  }
+
+  get hasUnsaved(): boolean {
+    return this.unsaved.size > 0;
   }
 
   /** Applies a report that the log has just durably accepted at `seq`. */
@@ -110,21 +148,17 @@ export class SamplerRuntime {
           `every step of an epoch must be requested before the epoch after next starts`,
       );
     }
+    // Batches drawn so far must be on disk before an epoch can be let go (they could not be redrawn).
+    this.flushUnsaved();
     this.storage.recordFreeze(this.stored.id, { epoch, seq: this.lastSeq });
     return this.freeze(epoch, plan);
   }
 
-  /** Freezes P for `epoch` from the windows as they stand now (spec section 6). */
-  private freeze(epoch: number, plan: EpochPlan = epochPlan(this.config, epoch), level?: Uint16Array): FrozenDistribution {
-    const levelAtFreeze = level ?? this.history.level.slice();
-    const distribution = new FrozenDistribution(levelAtFreeze, this.history.levels.uncertainty, plan.pressure);
+  /** Freezes P for `epoch` from the windows as they stand now, or from given levels (spec section 6). */
+  private freeze(epoch: number, plan: EpochPlan = epochPlan(this.config, epoch), level = this.history.level): FrozenDistribution {
+    const distribution = new FrozenDistribution(level, this.history.levels.uncertainty, plan.pressure);
     this.frozen.set(epoch, distribution);
-    this.frozenLevels.set(epoch, levelAtFreeze);
-    while (this.frozen.size > HELD_EPOCHS) {
-      const oldest = Math.min(...this.frozen.keys());
-      this.frozen.delete(oldest);
-      this.frozenLevels.delete(oldest);
-    }
+    while (this.frozen.size > HELD_EPOCHS) this.frozen.delete(Math.min(...this.frozen.keys()));
     return distribution;
   }
 
@@ -148,7 +182,7 @@ export class SamplerRuntime {
       level: this.history.level,
       levelKeys: Float64Array.from(levels.keys),
       levelUncertainty: Float64Array.from(levels.uncertainty),
-      frozen: [...this.frozenLevels].map(([epoch, level]) => ({ epoch, level })),
+      frozen: [...this.frozen].map(([epoch, distribution]) => ({ epoch, level: distribution.levelOfSamples() })),
     };
   }
 
@@ -162,6 +196,6 @@ export class SamplerRuntime {
     h.level.set(s.level);
     for (let id = 1; id < s.levelKeys.length; id++) h.levels.idOf(s.levelKeys[id] ?? 0, s.levelUncertainty[id] ?? 1);
     this.lastSeq = s.seq;
-    for (const f of s.frozen) this.freeze(f.epoch, epochPlan(this.config, f.epoch), f.level.slice());
+    for (const f of s.frozen) this.freeze(f.epoch, epochPlan(this.config, f.epoch), f.level);
   }
 }

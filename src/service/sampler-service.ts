@@ -10,6 +10,8 @@ import type { Phase } from '../core/strategy.js';
 import type { Storage } from '../storage/storage.js';
 import { SamplerRuntime } from './sampler-runtime.js';
 
+const BATCH_FLUSH_MS = 20;
+
 export interface ServiceOptions {
   /** Snapshot a sampler once this many predictions arrived since its last snapshot (default: max(N, 65536)). */
   readonly snapshotEveryPredictions?: number;
@@ -55,6 +57,7 @@ export interface ReportResult {
 export class SamplerService {
   private readonly samplers = new Map<string, SamplerRuntime>();
   private readonly now: () => Date;
+  private flushScheduled = false;
 
   constructor(
     private readonly storage: Storage,
@@ -109,6 +112,7 @@ export class SamplerService {
     const worldSize = checkWorldSize(config, request.worldSize);
     const rank = checkRank(request.rank, worldSize);
     const batch = runtime.globalBatch(step, worldSize);
+    if (runtime.hasUnsaved) this.scheduleFlush();
     if (batch.worldSize !== worldSize) {
       throw failedPrecondition(
         'world_size',
@@ -130,7 +134,7 @@ export class SamplerService {
     const runtime = this.runtime('sampler', request.sampler);
     const config = runtime.config;
     const step = checkStep(config, request.step);
-    const served = runtime.servedBatch(step);
+    const served = runtime.reportedBatch(step);
     if (!served) {
       throw failedPrecondition('step', `step ${step} has not been served yet; report the steps NextBatch returned`);
     }
@@ -144,9 +148,31 @@ export class SamplerService {
     return { accepted: report.indices.length, duplicate: false };
   }
 
-  /** Snapshots every sampler that learned something since its last snapshot (at shutdown). */
-  snapshotAll(): void {
+  /** Writes the batches drawn since the last flush (see SamplerRuntime for why they may wait). */
+  flushBatches(): void {
+    this.flushScheduled = false;
+    for (const runtime of this.samplers.values()) {
+      try {
+        runtime.flushUnsaved();
+      } catch (error) {
+        // Not fatal: the batches are drawn again, identically, from durable state after a restart.
+        this.log.error({ err: error, sampler: runtime.stored.name }, 'writing batches failed');
+      }
+    }
+  }
+
+  /** At shutdown: write pending batches and snapshot every sampler that learned something. */
+  close(): void {
+    this.flushBatches();
     for (const runtime of this.samplers.values()) this.timed(runtime, () => runtime.maybeSnapshot(0, true));
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // One transaction for every batch drawn in the next few milliseconds: a commit per call
+    // would cost more than drawing the batch.
+    setTimeout(() => this.flushBatches(), BATCH_FLUSH_MS).unref();
   }
 
   private timed(runtime: SamplerRuntime, write: () => boolean): void {

@@ -46,10 +46,17 @@ export class MemoryStorage implements Storage {
     return batch && { worldSize: batch.worldSize, indices: batch.indices.slice() };
   }
 
-  insertBatch(samplerId: number, step: number, batch: StoredBatch): void {
-    const batches = this.records(samplerId).batches;
-    if (batches.has(step)) throw new Error(`UNIQUE constraint failed: batches (${samplerId}, ${step})`);
-    batches.set(step, { worldSize: batch.worldSize, indices: batch.indices.slice() });
+  insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>): void {
+    const stored = this.records(samplerId).batches;
+    for (const [step, batch] of batches) {
+      if (!stored.has(step)) stored.set(step, { worldSize: batch.worldSize, indices: batch.indices.slice() });
+    }
+  }
+
+  highestBatchStep(samplerId: number): number {
+    let highest = -1;
+    for (const step of this.records(samplerId).batches.keys()) highest = Math.max(highest, step);
+    return highest;
   }
 
   appendReport(samplerId: number, report: ReportRecord): number | undefined {

@@ -6,12 +6,19 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SamplerConfig } from '../core/sampler-config.js';
 import { fromBlob, toBlob } from './bytes.js';
+import { Checkpointer } from './checkpointer.js';
 import { migrate } from './migrations.js';
 import type { FreezePoint, LoggedReport, ReportRecord, Snapshot, Storage, StoredBatch, StoredSampler } from './storage.js';
 
 export type Synchronous = 'NORMAL' | 'FULL';
 
 export interface SqliteOptions {
+  /**
+   * Checkpoint the WAL from a worker thread (default: true for a file). Off, SQLite checkpoints
+   * automatically inside whichever commit crosses 1000 pages, stalling the event loop for ms.
+   */
+  readonly checkpointInWorker?: boolean;
+  readonly onCheckpointError?: (message: string) => void;
   /**
    * NORMAL (default): a commit reaches the OS before it is acknowledged, so it survives the
    * process being killed; an OS crash or power loss may lose the last commits. FULL: each commit
@@ -43,6 +50,7 @@ interface SnapshotRow {
 export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private readonly statements;
+  private readonly checkpointer: Checkpointer | undefined;
 
   constructor(path: string, options: SqliteOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -50,7 +58,12 @@ export class SqliteStorage implements Storage {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000'); // the checkpoint worker's connection may hold a lock briefly
     migrate(this.db);
+    if (path !== ':memory:' && options.checkpointInWorker !== false) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new Checkpointer(path, options.onCheckpointError ?? (() => {}));
+    }
     const db = this.db;
     this.statements = {
       samplers: db.prepare<[], { id: number; name: string; config: string; created_at: string }>(
@@ -61,7 +74,8 @@ export class SqliteStorage implements Storage {
       findBatch: db.prepare<[number, number], { world_size: number; indices: Buffer }>(
         'SELECT world_size, indices FROM batches WHERE sampler_id = ? AND step = ?',
       ),
-      insertBatch: db.prepare('INSERT INTO batches (sampler_id, step, world_size, indices) VALUES (?, ?, ?, ?)'),
+      insertBatch: db.prepare('INSERT OR IGNORE INTO batches (sampler_id, step, world_size, indices) VALUES (?, ?, ?, ?)'),
+      highestBatchStep: db.prepare<[number], { step: number | null }>('SELECT MAX(step) AS step FROM batches WHERE sampler_id = ?'),
       appendReport: db.prepare(
         `INSERT INTO reports (sampler_id, step, rank, indices, labels, losses, probs)
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sampler_id, step, rank) DO NOTHING`,
@@ -111,8 +125,14 @@ export class SqliteStorage implements Storage {
     return row && { worldSize: row.world_size, indices: fromBlob(row.indices, Uint32Array) };
   }
 
-  insertBatch(samplerId: number, step: number, batch: StoredBatch): void {
-    this.statements.insertBatch.run(samplerId, step, batch.worldSize, toBlob(batch.indices));
+  insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>): void {
+    this.db.transaction(() => {
+      for (const [step, batch] of batches) this.statements.insertBatch.run(samplerId, step, batch.worldSize, toBlob(batch.indices));
+    })();
+  }
+
+  highestBatchStep(samplerId: number): number {
+    return this.statements.highestBatchStep.get(samplerId)?.step ?? -1;
   }
 
   appendReport(samplerId: number, r: ReportRecord): number | undefined {
@@ -186,7 +206,11 @@ export class SqliteStorage implements Storage {
     };
   }
 
+  /** Stops the checkpoint worker (it finishes a checkpoint under way), checkpoints the rest and closes. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.checkpointer?.close();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
   }
 }

@@ -54,7 +54,10 @@ export interface Storage {
   deleteSampler(id: number): void;
 
   findBatch(samplerId: number, step: number): StoredBatch | undefined;
-  insertBatch(samplerId: number, step: number, batch: StoredBatch): void;
+  /** Writes batches in one transaction; a step that already has a batch keeps it. */
+  insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>): void;
+  /** The highest step with a stored batch, or -1. */
+  highestBatchStep(samplerId: number): number;
 
   /** Durably appends a report; undefined when (sampler, step, rank) was already reported. */
   appendReport(samplerId: number, report: ReportRecord): number | undefined;

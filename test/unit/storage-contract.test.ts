@@ -35,13 +35,18 @@ for (const [name, open] of implementations) {
       s.close();
     });
 
-    it('keeps batches per (sampler, step) and refuses to overwrite one', (t) => {
+    it('keeps the first batch of each (sampler, step) and knows the highest step stored', (t) => {
       const s = open(t);
       const { id } = s.insertSampler('a', config, 'x');
+      const other = s.insertSampler('b', config, 'x').id;
       assert.equal(s.findBatch(id, 3), undefined);
-      s.insertBatch(id, 3, { worldSize: 2, indices: Uint32Array.of(3, 1) });
+      assert.equal(s.highestBatchStep(id), -1);
+      s.insertBatches(id, new Map([[3, { worldSize: 2, indices: Uint32Array.of(3, 1) }], [1, { worldSize: 1, indices: Uint32Array.of(0, 2) }]]));
+      s.insertBatches(id, new Map([[3, { worldSize: 1, indices: Uint32Array.of(0, 2) }]]));
       assert.deepEqual(s.findBatch(id, 3), { worldSize: 2, indices: Uint32Array.of(3, 1) });
-      assert.throws(() => s.insertBatch(id, 3, { worldSize: 1, indices: Uint32Array.of(0, 2) }));
+      assert.deepEqual(s.findBatch(id, 1), { worldSize: 1, indices: Uint32Array.of(0, 2) });
+      assert.equal(s.highestBatchStep(id), 3);
+      assert.equal(s.highestBatchStep(other), -1);
       s.close();
     });
 
@@ -92,7 +97,7 @@ for (const [name, open] of implementations) {
     it('deletes a sampler with everything recorded for it', (t) => {
       const s = open(t);
       const id = s.insertSampler('a', config, 'x').id;
-      s.insertBatch(id, 0, { worldSize: 1, indices: Uint32Array.of(0, 1) });
+      s.insertBatches(id, new Map([[0, { worldSize: 1, indices: Uint32Array.of(0, 1) }]]));
       s.appendReport(id, report(0, 0, 0));
       s.deleteSampler(id);
       assert.deepEqual(s.loadSamplers(), []);

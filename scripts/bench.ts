@@ -1,0 +1,184 @@
+// npm run bench: the service's performance figures on this machine, each next to a baseline
+// measured in the same run (these machines are shared and noisy). See README "Performance".
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { startApp } from '../src/app.js';
+import { SamplerClient } from '../src/client/sampler-client.js';
+import { SamplerService } from '../src/service/sampler-service.js';
+import { predictBatch } from '../src/sim/synthetic-model.js';
+import { SqliteStorage } from '../src/storage/sqlite-storage.js';
+import { startEchoServer } from './bench/echo-server.js';
+
+const SECTIONS = ['next', 'ingest', 'boundary', 'memory', 'restart'] as const;
+const { values: flags } = parseArgs({ options: { only: { type: 'string' } } });
+const only = flags.only?.split(',') ?? [...SECTIONS];
+for (const name of only) if (!SECTIONS.includes(name as never)) throw new Error(`--only: unknown section ${name} (${SECTIONS.join(', ')})`);
+const run = (name: (typeof SECTIONS)[number]) => only.includes(name);
+
+const N = 1_000_000;
+const ROUNDS = 3;
+const log = pino({ level: 'silent' });
+const model = { numClasses: 10, uncertainEvery: 4, seed: 1 };
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const dir = mkdtempSync(join(tmpdir(), 'rs-bench-'));
+const rows: string[][] = [];
+const row = (...cells: (string | number)[]) => rows.push(cells.map(String));
+
+function runNode(script: string, args: string[], extraFlags: string[] = []): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...extraFlags, '--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${script} exited with ${code}`))));
+  });
+}
+
+interface Load {
+  p50: number;
+  p99: number;
+  throughput: number;
+  failures: number;
+}
+async function load(args: Record<string, string | number>): Promise<Load> {
+  const flat = Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]);
+  const result = JSON.parse(await runNode('scripts/bench/load.ts', flat)) as Load;
+  if (result.failures > 0) throw new Error(`${result.failures} failed calls in ${JSON.stringify(args)}`);
+  return result;
+}
+
+const revision = (() => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+})();
+console.log(`recency-sampler bench, revision ${revision}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model}`);
+
+const ratio = (a: number, b: number) => (a / b).toFixed(2);
+const allIndices = Array.from({ length: N }, (_, i) => i);
+
+// --- NextBatch: b = 256 from an adaptive epoch with full windows, each call a new step.
+if (run('next')) {
+  const app = await startApp({ host: '127.0.0.1', grpcPort: 0, httpPort: 0, db: join(dir, 'next.db'), synchronous: 'NORMAL' }, log);
+  const target = `127.0.0.1:${app.grpcPort}`;
+  const client = new SamplerClient(target);
+  // Pre-fill: full windows (q = 10) for N = 1,000,000 through 10 reports of N predictions.
+  const next = await client.createSampler('next', { datasetSize: N, numClasses: 10, batchSize: 256, epochs: 100, window: 10, warmupEpochs: 1, seed: 1 });
+  const t0 = performance.now();
+  for (let step = 0; step < 10; step++) {
+    await client.nextBatch({ sampler: 'next', step });
+    await client.reportPredictions({ sampler: 'next', step, indices: allIndices, predictedLabels: predictBatch(model, allIndices, step) });
+  }
+  console.log(`pre-filled N = ${N} windows with 10 reports of ${N} predictions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  const echo = await startEchoServer({ indices: Array.from({ length: 256 }, (_, i) => (i * 7919) % N) });
+  const echoTarget = `127.0.0.1:${echo.port}`;
+  let step = Number(next.stepsPerEpoch);
+  const modes = {
+    latency: { channels: 4, depth: 1, calls: 3000 },
+    throughput: { channels: 4, depth: 4, calls: 4000 },
+  };
+  const results: Record<string, Load[]> = {};
+  for (let round = 0; round <= ROUNDS; round++) {
+    for (const [mode, shape] of Object.entries(modes)) {
+      for (const service of ['echo', 'sampler'] as const) {
+        const r = await load({ target: service === 'echo' ? echoTarget : target, service, method: 'next', sampler: 'next', 'first-step': step, ...shape });
+        step += shape.calls;
+        if (round > 0) (results[`${mode}/${service}`] ??= []).push(r); // round 0 warms up
+      }
+    }
+  }
+  const m = (key: string, field: keyof Load) => median(results[key]!.map((r) => r[field]));
+  const compare = (label: string, mode: string, field: keyof Load, digits: number, target: string) =>
+    row(label, m(`${mode}/sampler`, field).toFixed(digits), m(`${mode}/echo`, field).toFixed(digits), ratio(m(`${mode}/sampler`, field), m(`${mode}/echo`, field)), target);
+  compare('NextBatch p50, 4 clients (ms)', 'latency', 'p50', 3, '<= 1.25');
+  compare('NextBatch p99, 4 clients (ms)', 'latency', 'p99', 3, '<= 1.25');
+  compare('NextBatch calls/s, 16 in flight', 'throughput', 'throughput', 0, '>= 0.90');
+  echo.close();
+  client.close();
+  await app.close();
+}
+
+// --- Report ingestion: reports of 1,024 predictions, acknowledged after commit, 8 in flight.
+if (run('ingest')) {
+  const app = await startApp({ host: '127.0.0.1', grpcPort: 0, httpPort: 0, db: join(dir, 'ingest.db'), synchronous: 'NORMAL' }, log);
+  const target = `127.0.0.1:${app.grpcPort}`;
+  const client = new SamplerClient(target);
+  await client.createSampler('ingest', { datasetSize: N, numClasses: 10, batchSize: 1024, epochs: 20, window: 10, warmupEpochs: 20 });
+  const REPORTS = 2000;
+  for (let s = 0; s < REPORTS * (ROUNDS + 1); s++) await client.nextBatch({ sampler: 'ingest', step: s });
+  const echo = await startEchoServer({ indices: [] });
+  const ingest: Load[] = [];
+  const ingestEcho: Load[] = [];
+  for (let round = 0; round <= ROUNDS; round++) {
+    const shape = { method: 'report', sampler: 'ingest', calls: REPORTS, channels: 4, depth: 2, 'report-size': 1024 };
+    const e = await load({ ...shape, target: `127.0.0.1:${echo.port}`, service: 'echo', 'first-step': 0 });
+    const r = await load({ ...shape, target, service: 'sampler', 'first-step': round * REPORTS });
+    if (round > 0) {
+      ingest.push(r);
+      ingestEcho.push(e);
+    }
+  }
+  echo.close();
+  const perSecond = median(ingest.map((r) => r.throughput * 1024));
+  const echoPerSecond = median(ingestEcho.map((r) => r.throughput * 1024));
+  row('Report ingestion, durable (predictions/s)', perSecond.toFixed(0), echoPerSecond.toFixed(0), ratio(perSecond, echoPerSecond), '>= 1,000,000/s');
+  client.close();
+  await app.close();
+}
+
+// --- Epoch boundary for N = 10,000,000 (fresh process).
+if (run('boundary')) {
+  const b = JSON.parse(await runNode('scripts/bench/boundary.ts', ['10000000'])) as { boundaries: number[]; sorts: number[] };
+  const boundary = median(b.boundaries.slice(1));
+  row('Epoch boundary, N = 10^7 (ms)', boundary.toFixed(1), `sort: ${median(b.sorts).toFixed(1)}`, ratio(boundary, median(b.sorts)), '< 100 ms');
+}
+
+// --- Memory for N = 10,000,000, q = 10 (fresh process, two epochs frozen).
+if (run('memory')) {
+  const mem = JSON.parse(await runNode('scripts/bench/memory.ts', ['10000000'], ['--expose-gc'])) as Record<string, number>;
+  row('Memory, N = 10^7, q = 10 (MB RSS)', mem.samplerMB!.toFixed(0), `process: ${mem.rssBeforeMB!.toFixed(0)}`, '-', '< 300 MB');
+}
+
+// --- Restart of a sampler with N = 1,000,000 and full windows.
+if (run('restart')) {
+  const path = join(dir, 'restart.db');
+  let t0 = performance.now();
+  let storage = new SqliteStorage(path);
+  let service = new SamplerService(storage, log);
+  service.create('r', { datasetSize: N, numClasses: 10, batchSize: 256, epochs: 100, window: 10, warmupEpochs: 1 });
+  for (let s = 0; s < 10; s++) {
+    service.nextBatch({ sampler: 'r', step: s });
+    service.report({ sampler: 'r', step: s, indices: allIndices, predictedLabels: predictBatch(model, allIndices, s) });
+  }
+  service.nextBatch({ sampler: 'r', step: 3907 }); // an adaptive epoch frozen
+  const tail = allIndices.slice(0, 900_000);
+  service.nextBatch({ sampler: 'r', step: 10 });
+  service.report({ sampler: 'r', step: 10, indices: tail, predictedLabels: predictBatch(model, tail, 10) });
+  storage.close(); // crash: 900,000 predictions in the log after the last snapshot
+  t0 = performance.now();
+  storage = new SqliteStorage(path);
+  service = new SamplerService(storage, log);
+  const crashMs = performance.now() - t0;
+  service.close(); // clean shutdown: snapshot
+  storage.close();
+  t0 = performance.now();
+  storage = new SqliteStorage(path);
+  service = new SamplerService(storage, log);
+  const cleanMs = performance.now() - t0;
+  storage.close();
+  row('Restart after crash, N = 10^6 full + 900k log tail (ms)', crashMs.toFixed(0), '-', '-', '< 2,000 ms');
+  row('Restart after clean shutdown, N = 10^6 full (ms)', cleanMs.toFixed(0), '-', '-', '< 2,000 ms');
+}
+rmSync(dir, { recursive: true, force: true });
+
+const header = ['measure', 'recency-sampler', 'baseline (same run)', 'ratio', 'target'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+console.log(['', line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+console.log(`\nBaselines: an echo RPC with the same payload (${ROUNDS} rounds, medians), a Float64Array sort of N numbers.`);

@@ -1,0 +1,72 @@
+// Load generator, run as its own process so it does not share the server's event loop. Makes
+// `calls` unary calls over `channels` connections with `depth` calls in flight on each, and
+// prints one JSON line: latency percentiles (ms) and throughput (calls/s).
+import * as grpc from '@grpc/grpc-js';
+import { parseArgs } from 'node:util';
+import { MAX_MESSAGE_BYTES, samplerProto } from '../../src/proto.js';
+import { predictBatch } from '../../src/sim/synthetic-model.js';
+import { loadEcho } from './echo-server.js';
+
+const { values } = parseArgs({
+  options: {
+    target: { type: 'string' },
+    service: { type: 'string' }, // sampler | echo
+    method: { type: 'string' }, // next | report
+    sampler: { type: 'string', default: 'bench' },
+    'first-step': { type: 'string', default: '0' },
+    calls: { type: 'string' },
+    channels: { type: 'string', default: '4' },
+    depth: { type: 'string', default: '1' },
+    'report-size': { type: 'string', default: '1024' },
+    'dataset-size': { type: 'string', default: '1000000' },
+  },
+});
+const calls = Number(values.calls);
+const channels = Number(values.channels);
+const depth = Number(values.depth);
+const firstStep = Number(values['first-step']);
+const reportSize = Number(values['report-size']);
+const datasetSize = Number(values['dataset-size']);
+
+const Ctor = values.service === 'echo' ? loadEcho() : (samplerProto().recency_sampler.v1.SamplerService as unknown as grpc.ServiceClientConstructor);
+const clients = Array.from(
+  { length: channels },
+  // A distinct option per client gives each its own connection.
+  (_, i) => new Ctor(values.target!, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': MAX_MESSAGE_BYTES, 'bench.channel': i }),
+);
+await Promise.all(clients.map((c) => new Promise<void>((res, rej) => c.waitForReady(Date.now() + 10_000, (e) => (e ? rej(e) : res())))));
+
+// Reports carry the same arrays every time; only the step changes.
+const indices = Array.from({ length: reportSize }, (_, i) => (i * 7919) % datasetSize);
+const labels = predictBatch({ numClasses: 10, uncertainEvery: 4, seed: 1 }, indices, 0);
+
+function request(step: number): object {
+  if (values.method === 'next') return { sampler: values.sampler, step, rank: 0, worldSize: 1 };
+  return { sampler: values.sampler, step, rank: 0, indices, predictedLabels: labels };
+}
+const rpc = values.method === 'next' ? 'NextBatch' : 'ReportPredictions';
+
+const latencies = new Float64Array(calls);
+let issued = 0;
+let failures = 0;
+const started = performance.now();
+async function worker(client: grpc.Client): Promise<void> {
+  const call = (client as unknown as Record<string, (r: object, cb: (e: Error | null) => void) => void>)[rpc]!.bind(client);
+  while (issued < calls) {
+    const n = issued++;
+    const t0 = performance.now();
+    await new Promise<void>((resolve) =>
+      call(request(firstStep + n), (e) => {
+        if (e) failures++;
+        latencies[n] = performance.now() - t0;
+        resolve();
+      }),
+    );
+  }
+}
+await Promise.all(clients.flatMap((c) => Array.from({ length: depth }, () => worker(c))));
+const seconds = (performance.now() - started) / 1000;
+const sorted = latencies.sort();
+const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+console.log(JSON.stringify({ p50: pct(0.5), p99: pct(0.99), throughput: calls / seconds, failures }));
+for (const c of clients) c.close();
