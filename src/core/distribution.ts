@@ -3,14 +3,34 @@
 // O(b x levels) without ever sorting N numbers, and freezing is one counting sort over N.
 import type { Rng } from './random.js';
 
-/**
- * Marks the samples of the batch being drawn, all clear between draws. One buffer for every
- * distribution: draws never interleave (the service is single-threaded) and it is N bytes.
- */
-let marks = new Uint8Array(0);
-function batchMarks(size: number): Uint8Array {
-  if (marks.length < size) marks = new Uint8Array(size);
-  return marks;
+/** Scratch space for drawByRejection; one of each is enough, draws never interleave. */
+const randomBlock = new Uint32Array(1024);
+/** An open-addressing set of positions, all slots -1 between draws. */
+let seenSlots = new Int32Array(0);
+
+/** Vose's alias method: thresholds (scaled to 2^32) and aliases for picking i with P = mass[i] / total. */
+function aliasTable(mass: Float64Array, total: number): [Float64Array, Uint32Array] {
+  const n = mass.length;
+  const threshold = new Float64Array(n);
+  const alias = new Uint32Array(n);
+  const scaled = mass.map((m) => (m * n) / total);
+  const small: number[] = [];
+  const large: number[] = [];
+  scaled.forEach((p, i) => (p < 1 ? small : large).push(i));
+  while (small.length > 0 && large.length > 0) {
+    const s = small.pop()!;
+    const l = large[large.length - 1]!;
+    threshold[s] = scaled[s]! * 4294967296;
+    alias[s] = l;
+    scaled[l] = scaled[l]! + scaled[s]! - 1;
+    if (scaled[l]! < 1) small.push(large.pop()!);
+  }
+  // Left-overs are 1 up to rounding: always keep their own column.
+  for (const i of [...small, ...large]) {
+    threshold[i] = 4294967296;
+    alias[i] = i;
+  }
+  return [threshold, alias];
 }
 
 export class FrozenDistribution {
@@ -18,10 +38,17 @@ export class FrozenDistribution {
   private readonly order: Uint32Array;
   private readonly start: Uint32Array;
   private readonly size: Uint32Array;
+  /** 2^ceil(log2 size) - 1 per group: a random word masked with it is < size half the time or more. */
+  private readonly memberMask: Uint32Array;
   /** s^F of each group's level. */
   private readonly weight: Float64Array;
-  /** cumulative[g]: total mass of groups 0 .. g. */
-  private readonly cumulative: Float64Array;
+  /**
+   * Walker's alias table over groups (Vose's construction): pick column j uniformly, keep it if
+   * a uniform 32-bit word is below aliasThreshold[j], else take aliasOf[j]. O(1) per pick, exact
+   * up to the 2^-32 resolution of the thresholds.
+   */
+  private readonly aliasThreshold: Float64Array;
+  private readonly aliasOf: Uint32Array;
 
   /** The level id of each group; groups are sorted by total mass, largest first, so scans end early. */
   readonly groupLevel: Uint16Array;
@@ -61,9 +88,8 @@ export class FrozenDistribution {
       total += this.weight[g]! * counts[l]!;
     }
     this.totalWeight = total;
-    this.cumulative = new Float64Array(groups);
-    let running = 0;
-    for (let g = 0; g < groups; g++) this.cumulative[g] = running += this.weight[g]! * this.size[g]!;
+    this.memberMask = this.size.map((n) => (n <= 1 ? 0 : 2 ** Math.ceil(Math.log2(n)) - 1));
+    [this.aliasThreshold, this.aliasOf] = aliasTable(this.weight.map((w, g) => w * this.size[g]!), total);
 
     const order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[cursor[levelOfSample[i]!]!++] = i;
@@ -106,26 +132,58 @@ export class FrozenDistribution {
    * over the samples not yet taken: exactly successive sampling, with under 1/8 of draws redone.
    */
   private drawByRejection(count: number, rng: Rng): Uint32Array {
-    const taken = new Uint32Array(count);
-    const inBatch = batchMarks(this.order.length);
-    const cumulative = this.cumulative;
-    const last = cumulative.length - 1;
+    // Positions in order[] identify samples, so duplicates are caught in a small open-addressing
+    // set that stays in cache; order[] (4N bytes) is read once per accepted position, in a loop
+    // of independent loads rather than a cache miss on the critical path of every pick.
+    const capacity = 2 ** Math.ceil(Math.log2(count * 2 + 1));
+    const mask = capacity - 1;
+    if (seenSlots.length < capacity) seenSlots = new Int32Array(capacity).fill(-1);
+    const seen = seenSlots;
+    const positions = new Uint32Array(count);
+    const groups = this.aliasOf.length;
+    const { aliasThreshold, aliasOf, size: groupSize, memberMask: groupMask, start: groupStart } = this;
+    const words = randomBlock;
+    let w = words.length; // words used up: refill first
     let n = 0;
     while (n < count) {
-      const u = rng.nextFloat() * this.totalWeight;
-      let lo = 0;
-      let hi = last;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (cumulative[mid]! > u) hi = mid;
-        else lo = mid + 1;
+      if (w + 3 + 64 > words.length) {
+        rng.fill(words);
+        w = 0;
       }
-      const sample = this.order[this.start[lo]! + rng.nextInt(this.size[lo]!)]!;
-      if (inBatch[sample] === 1) continue;
-      inBatch[sample] = 1;
-      taken[n++] = sample;
+      // One word gives the column, the integer part of word * groups / 2^32, and the coin, the
+      // remainder: given the column it is uniform over [0, 2^32) in steps of `groups` (2^16 levels
+      // at least, as levels < 2^16), compared with the threshold at the same scale.
+      const scaled = words[w++]! * groups;
+      const column = Math.floor(scaled / 4294967296);
+      const coin = scaled - column * 4294967296;
+      const g = coin < aliasThreshold[column]! ? column : aliasOf[column]!;
+      const size = groupSize[g]!;
+      // Uniform member: mask to the next power of two and reject overshoots (exact, < 2 words).
+      const memberMask = groupMask[g]!;
+      let member = words[w++]! & memberMask;
+      while (member >= size) {
+        if (w >= words.length) {
+          rng.fill(words);
+          w = 0;
+        }
+        member = words[w++]! & memberMask;
+      }
+      const position = groupStart[g]! + member;
+      let slot = (Math.imul(position, 0x9e3779b1) >>> 0) & mask;
+      while (seen[slot] !== -1 && seen[slot] !== position) slot = (slot + 1) & mask;
+      if (seen[slot] === position) continue;
+      seen[slot] = position;
+      positions[n++] = position;
     }
-    for (let i = 0; i < count; i++) inBatch[taken[i]!] = 0;
+    const taken = new Uint32Array(count);
+    for (let i = 0; i < count; i++) {
+      const position = positions[i]!;
+      taken[i] = this.order[position]!;
+      // Leave the set empty for the next draw: clear the slots this one used.
+      let slot = (Math.imul(position, 0x9e3779b1) >>> 0) & mask;
+      while (seen[slot] !== position) slot = (slot + 1) & mask;
+      seen[slot] = -1;
+    }
     return taken;
   }
 

@@ -4,6 +4,7 @@ import { FrozenDistribution } from '../core/distribution.js';
 import { failedPrecondition } from '../core/errors.js';
 import { HistoryWindows } from '../core/history.js';
 import type { SamplerConfig } from '../core/sampler-config.js';
+import { stepsPerEpoch, totalSteps } from '../core/schedule.js';
 import { adaptiveBatch, epochOfStep, epochPlan, needsDistribution, permutationBatch, type EpochPlan } from '../core/strategy.js';
 import type { FreezePoint, Snapshot, Storage, StoredBatch, StoredSampler } from '../storage/storage.js';
 
@@ -35,6 +36,9 @@ export class SamplerRuntime {
   private unsaved = new Map<number, StoredBatch>();
   /** No batch beyond this step exists, in storage or in memory. */
   private highestDrawnStep: number;
+  /** Batches drawn ahead of any request (see predraw); not served, so not yet a step's batch. */
+  private readonly predrawn = new Map<number, Uint32Array>();
+  private lastServedStep = -1;
 
   private constructor(
     readonly stored: StoredSampler,
@@ -75,19 +79,53 @@ export class SamplerRuntime {
 
   /** The global batch of `step`: as first drawn if it was, else drawn now (and written behind). */
   globalBatch(step: number, worldSize: number): GlobalBatch {
-    const { epoch, stepInEpoch } = epochOfStep(this.config, step);
+    const { epoch } = epochOfStep(this.config, step);
     const plan = epochPlan(this.config, epoch);
     let batch = this.servedBatch(step);
-    if (!batch) {
-      const indices = needsDistribution(plan)
-        ? adaptiveBatch(this.config, step, this.distributionOf(epoch, plan))
-        : permutationBatch(this.config, epoch, stepInEpoch);
-      batch = { worldSize, indices };
-      this.unsaved.set(step, batch);
-      this.highestDrawnStep = Math.max(this.highestDrawnStep, step);
-      this.remember(step, batch);
+    const predrawn = this.predrawn.get(step);
+    if (!batch && predrawn) {
+      this.predrawn.delete(step);
+      batch = this.keep(step, { worldSize, indices: predrawn });
     }
+    batch ??= this.keep(step, { worldSize, indices: this.draw(step) });
+    this.lastServedStep = step;
     return { ...batch, epoch, plan };
+  }
+
+  /**
+   * Draws the first missing one of the `ahead` steps after the last one served; false when none
+   * is missing. Stays within the epoch (never
+   * across a boundary: that would freeze the next epoch's P early). Batches are a pure function
+   * of (P, seed, step), so drawing early changes no batch; it takes the draw off the request path.
+   */
+  predraw(ahead: number): boolean {
+    const from = this.lastServedStep + 1;
+    const { epoch } = epochOfStep(this.config, this.lastServedStep);
+    const end = Math.min(from + ahead, (epoch + 1) * stepsPerEpoch(this.config), totalSteps(this.config));
+    if (this.predrawn.size > 4 * ahead) this.predrawn.clear(); // the run moved elsewhere
+    const plan = epochPlan(this.config, epoch);
+    if (needsDistribution(plan) && !this.frozen.has(epoch)) return false;
+    for (let step = from; step < end; step++) {
+      if (this.predrawn.has(step) || this.servedBatch(step)) continue;
+      this.predrawn.set(step, this.draw(step));
+      return true; // one per call: the caller spreads the work over event-loop turns
+    }
+    return false;
+  }
+
+  private draw(step: number): Uint32Array {
+    const { epoch, stepInEpoch } = epochOfStep(this.config, step);
+    const plan = epochPlan(this.config, epoch);
+    return needsDistribution(plan)
+      ? adaptiveBatch(this.config, step, this.distributionOf(epoch, plan))
+      : permutationBatch(this.config, epoch, stepInEpoch);
+  }
+
+  private keep(step: number, batch: StoredBatch): StoredBatch {
+    this.unsaved.set(step, batch);
+    this.highestDrawnStep = Math.max(this.highestDrawnStep, step);
+    this.remember(step, batch);
+    return batch;
   }
 
   /** The batch of `step` if any rank has been served it. */
@@ -148,8 +186,10 @@ export class SamplerRuntime {
           `every step of an epoch must be requested before the epoch after next starts`,
       );
     }
-    // Batches drawn so far must be on disk before an epoch can be let go (they could not be redrawn).
+    // Batches served so far must be on disk before an epoch can be let go (they could not be
+    // redrawn), and batches drawn ahead from it must not be served after it is gone.
     this.flushUnsaved();
+    this.predrawn.clear();
     this.storage.recordFreeze(this.stored.id, { epoch, seq: this.lastSeq });
     return this.freeze(epoch, plan);
   }

@@ -11,6 +11,8 @@ import type { Storage } from '../storage/storage.js';
 import { SamplerRuntime } from './sampler-runtime.js';
 
 const BATCH_FLUSH_MS = 20;
+/** Steps drawn ahead of the last one served, in idle time. */
+const PREDRAW_STEPS = 8;
 
 export interface ServiceOptions {
   /** Snapshot a sampler once this many predictions arrived since its last snapshot (default: max(N, 65536)). */
@@ -58,6 +60,7 @@ export class SamplerService {
   private readonly samplers = new Map<string, SamplerRuntime>();
   private readonly now: () => Date;
   private flushScheduled = false;
+  private readonly predrawScheduled = new Set<SamplerRuntime>();
 
   constructor(
     private readonly storage: Storage,
@@ -113,6 +116,7 @@ export class SamplerService {
     const rank = checkRank(request.rank, worldSize);
     const batch = runtime.globalBatch(step, worldSize);
     if (runtime.hasUnsaved) this.scheduleFlush();
+    this.schedulePredraw(runtime);
     if (batch.worldSize !== worldSize) {
       throw failedPrecondition(
         'world_size',
@@ -165,6 +169,17 @@ export class SamplerService {
   close(): void {
     this.flushBatches();
     for (const runtime of this.samplers.values()) this.timed(runtime, () => runtime.maybeSnapshot(0, true));
+  }
+
+  private schedulePredraw(runtime: SamplerRuntime): void {
+    if (this.predrawScheduled.has(runtime)) return;
+    this.predrawScheduled.add(runtime);
+    // After this turn's I/O: the answer is on its way before the next batches are drawn.
+    // One batch a turn, so requests arriving meanwhile wait for one draw at most.
+    setImmediate(() => {
+      this.predrawScheduled.delete(runtime);
+      if (this.samplers.get(runtime.stored.name) === runtime && runtime.predraw(PREDRAW_STEPS)) this.schedulePredraw(runtime);
+    });
   }
 
   private scheduleFlush(): void {
