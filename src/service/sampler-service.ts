@@ -60,6 +60,7 @@ export class SamplerService {
   private readonly samplers = new Map<string, SamplerRuntime>();
   private readonly now: () => Date;
   private flushScheduled = false;
+  private closed = false;
   private readonly predrawScheduled = new Set<SamplerRuntime>();
 
   constructor(
@@ -155,6 +156,7 @@ export class SamplerService {
   /** Writes the batches drawn since the last flush (see SamplerRuntime for why they may wait). */
   flushBatches(): void {
     this.flushScheduled = false;
+    if (this.closed) return;
     for (const runtime of this.samplers.values()) {
       try {
         runtime.flushUnsaved();
@@ -169,16 +171,23 @@ export class SamplerService {
   close(): void {
     this.flushBatches();
     for (const runtime of this.samplers.values()) this.timed(runtime, () => runtime.maybeSnapshot(0, true));
+    this.closed = true;
   }
 
   private schedulePredraw(runtime: SamplerRuntime): void {
     if (this.predrawScheduled.has(runtime)) return;
     this.predrawScheduled.add(runtime);
     // After this turn's I/O: the answer is on its way before the next batches are drawn.
-    // One batch a turn, so requests arriving meanwhile wait for one draw at most.
+    // One batch a turn, so requests arriving meanwhile wait for one draw at most. Background
+    // work must never throw out of a callback: that would take the process down.
     setImmediate(() => {
       this.predrawScheduled.delete(runtime);
-      if (this.samplers.get(runtime.stored.name) === runtime && runtime.predraw(PREDRAW_STEPS)) this.schedulePredraw(runtime);
+      if (this.closed || this.samplers.get(runtime.stored.name) !== runtime) return;
+      try {
+        if (runtime.predraw(PREDRAW_STEPS)) this.schedulePredraw(runtime);
+      } catch (error) {
+        this.log.error({ err: error, sampler: runtime.stored.name }, 'drawing ahead failed');
+      }
     });
   }
 
