@@ -49,6 +49,8 @@ function encodeSampler(s: SamplerView): Sampler {
     stepsPerEpoch: s.stepsPerEpoch,
     totalSteps: s.totalSteps,
     createdAt: s.createdAt,
+    reportsReceived: s.reportsReceived,
+    predictionsReceived: s.predictionsReceived,
   };
 }
 

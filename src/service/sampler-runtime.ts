@@ -29,6 +29,8 @@ export class SamplerRuntime {
   readonly history: HistoryWindows;
   /** Log position of the last report applied to the history. */
   private lastSeq = 0;
+  reportsReceived = 0;
+  predictionsReceived = 0;
   private predictionsSinceSnapshot = 0;
   private readonly frozen = new Map<number, FrozenDistribution>();
   private readonly batchCache = new Map<number, StoredBatch>();
@@ -69,9 +71,7 @@ export class SamplerRuntime {
     let next = 0;
     for (const report of storage.reportsAfter(stored.id, runtime.lastSeq)) {
       for (; next < pending.length && (pending[next]?.seq ?? 0) < report.seq; next++) runtime.freeze(pending[next]!.epoch);
-      runtime.history.record(report.indices, report.labels);
-      runtime.lastSeq = report.seq;
-      runtime.predictionsSinceSnapshot += report.indices.length;
+      runtime.apply(report.seq, report.indices, report.labels);
     }
     for (; next < pending.length; next++) runtime.freeze(pending[next]!.epoch);
     return runtime;
@@ -122,10 +122,24 @@ export class SamplerRuntime {
   }
 
   private keep(step: number, batch: StoredBatch): StoredBatch {
+    const first = this.highestDrawnStep < 0;
     this.unsaved.set(step, batch);
     this.highestDrawnStep = Math.max(this.highestDrawnStep, step);
     this.remember(step, batch);
+    if (first) this.flushUnsaved(); // so that after a crash the run is known to have started
     return batch;
+  }
+
+  /**
+   * Whether a report of `step` may be of a batch served before a crash whose row was still to be
+   * written (rows are written behind): true for epochs up to the one after the highest stored
+   * batch's, and for frozen epochs. Steps further ahead cannot have been served.
+   */
+  mayHaveServed(step: number): boolean {
+    if (this.highestDrawnStep < 0) return false;
+    const { epoch } = epochOfStep(this.config, step);
+    const horizon = epochOfStep(this.config, this.highestDrawnStep).epoch + 1;
+    return epoch <= horizon || this.frozen.has(epoch);
   }
 
   /** The batch of `step` if any rank has been served it. */
@@ -165,6 +179,8 @@ export class SamplerRuntime {
     this.history.record(indices, labels);
     this.lastSeq = seq;
     this.predictionsSinceSnapshot += indices.length;
+    this.reportsReceived += 1;
+    this.predictionsReceived += indices.length;
   }
 
   /** Writes a snapshot when enough predictions arrived since the last one (or when forced). */
@@ -217,6 +233,8 @@ export class SamplerRuntime {
     const labels = this.history.labels;
     return {
       seq: this.lastSeq,
+      reportsReceived: this.reportsReceived,
+      predictionsReceived: this.predictionsReceived,
       labels: new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength),
       valid: this.history.valid,
       level: this.history.level,
@@ -236,6 +254,8 @@ export class SamplerRuntime {
     h.level.set(s.level);
     for (let id = 1; id < s.levelKeys.length; id++) h.levels.idOf(s.levelKeys[id] ?? 0, s.levelUncertainty[id] ?? 1);
     this.lastSeq = s.seq;
+    this.reportsReceived = s.reportsReceived;
+    this.predictionsReceived = s.predictionsReceived;
     for (const f of s.frozen) this.freeze(f.epoch, epochPlan(this.config, f.epoch), f.level);
   }
 }

@@ -11,6 +11,8 @@ import type { Storage } from '../storage/storage.js';
 import { SamplerRuntime } from './sampler-runtime.js';
 
 const BATCH_FLUSH_MS = 20;
+/** Bound on rank when a report's step has no known split and the report names no world size. */
+const MAX_WORLD_SIZE = 65536;
 /** Steps drawn ahead of the last one served, in idle time. */
 const PREDRAW_STEPS = 8;
 
@@ -27,6 +29,8 @@ export interface SamplerView {
   readonly stepsPerEpoch: number;
   readonly totalSteps: number;
   readonly createdAt: string;
+  readonly reportsReceived: number;
+  readonly predictionsReceived: number;
 }
 
 export interface BatchView {
@@ -49,6 +53,7 @@ export interface ReportRequest extends ReportFields {
   readonly sampler?: string | undefined;
   readonly step?: number | undefined;
   readonly rank?: number | undefined;
+  readonly worldSize?: number | undefined;
 }
 
 export interface ReportResult {
@@ -140,10 +145,14 @@ export class SamplerService {
     const config = runtime.config;
     const step = checkStep(config, request.step);
     const served = runtime.reportedBatch(step);
-    if (!served) {
+    if (!served && !runtime.mayHaveServed(step)) {
       throw failedPrecondition('step', `step ${step} has not been served yet; report the steps NextBatch returned`);
     }
-    const rank = checkRank(request.rank, served.worldSize);
+    const worldSize = served?.worldSize ?? (request.worldSize || MAX_WORLD_SIZE);
+    if (served && request.worldSize && request.worldSize !== served.worldSize) {
+      throw failedPrecondition('world_size', `step ${step} was split among ${served.worldSize} ranks, got world_size ${request.worldSize}`);
+    }
+    const rank = checkRank(request.rank, worldSize);
     const report = checkReport(config, request);
     const seq = this.storage.appendReport(runtime.stored.id, { step, rank, ...report });
     if (seq === undefined) return { accepted: 0, duplicate: true };
@@ -215,7 +224,15 @@ export class SamplerService {
 
 function view(runtime: SamplerRuntime): SamplerView {
   const { name, config, createdAt } = runtime.stored;
-  return { name, config, stepsPerEpoch: stepsPerEpoch(config), totalSteps: totalSteps(config), createdAt };
+  return {
+    name,
+    config,
+    stepsPerEpoch: stepsPerEpoch(config),
+    totalSteps: totalSteps(config),
+    createdAt,
+    reportsReceived: runtime.reportsReceived,
+    predictionsReceived: runtime.predictionsReceived,
+  };
 }
 
 function describeDifference(a: SamplerConfig, b: SamplerConfig): string {

@@ -37,6 +37,8 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE snapshots (
     sampler_id INTEGER PRIMARY KEY REFERENCES samplers (id) ON DELETE CASCADE,
     seq INTEGER NOT NULL,
+    reports INTEGER NOT NULL,
+    predictions INTEGER NOT NULL,
     labels BLOB NOT NULL,
     valid BLOB NOT NULL,
     level BLOB NOT NULL,

@@ -39,6 +39,8 @@ interface ReportRow {
 
 interface SnapshotRow {
   seq: number;
+  reports: number;
+  predictions: number;
   labels: Buffer;
   valid: Buffer;
   level: Buffer;
@@ -87,11 +89,12 @@ export class SqliteStorage implements Storage {
       recordFreeze: db.prepare('INSERT OR REPLACE INTO freezes (sampler_id, epoch, seq) VALUES (?, ?, ?)'),
       loadFreezes: db.prepare<[number], FreezePoint>('SELECT epoch, seq FROM freezes WHERE sampler_id = ? ORDER BY seq, epoch'),
       writeSnapshot: db.prepare(
-        `INSERT OR REPLACE INTO snapshots (sampler_id, seq, labels, valid, level, level_keys, level_uncertainty, frozen)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO snapshots
+           (sampler_id, seq, reports, predictions, labels, valid, level, level_keys, level_uncertainty, frozen)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       loadSnapshot: db.prepare<[number], SnapshotRow>(
-        'SELECT seq, labels, valid, level, level_keys, level_uncertainty, frozen FROM snapshots WHERE sampler_id = ?',
+        'SELECT seq, reports, predictions, labels, valid, level, level_keys, level_uncertainty, frozen FROM snapshots WHERE sampler_id = ?',
       ),
       frozenLevels: db.prepare<[number, number], { level: Buffer }>(
         'SELECT level FROM snapshot_frozen WHERE sampler_id = ? AND epoch = ?',
@@ -175,6 +178,8 @@ export class SqliteStorage implements Storage {
       this.statements.writeSnapshot.run(
         samplerId,
         s.seq,
+        s.reportsReceived,
+        s.predictionsReceived,
         toBlob(s.labels),
         toBlob(s.valid),
         toBlob(s.level),
@@ -193,6 +198,8 @@ export class SqliteStorage implements Storage {
     const epochs = JSON.parse(row.frozen) as number[];
     return {
       seq: row.seq,
+      reportsReceived: row.reports,
+      predictionsReceived: row.predictions,
       labels: fromBlob(row.labels, Uint8Array),
       valid: fromBlob(row.valid, Uint8Array),
       level: fromBlob(row.level, Uint16Array),

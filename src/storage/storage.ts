@@ -38,6 +38,8 @@ export interface FreezePoint {
 /** A sampler's learned state as of log position `seq`. */
 export interface Snapshot {
   readonly seq: number;
+  readonly reportsReceived: number;
+  readonly predictionsReceived: number;
   readonly labels: Uint8Array; // the history's label array, as bytes
   readonly valid: Uint8Array;
   readonly level: Uint16Array;

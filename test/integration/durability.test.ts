@@ -54,6 +54,8 @@ async function checkAfterRestart(db: string, traffic: Traffic): Promise<ServerPr
       const again = await client.reportPredictions({ sampler: 'job', step, indices, predictedLabels: predictBatch(model, indices, step) });
       if (traffic.acknowledged.has(step)) assert.equal(again.duplicate, true, `acknowledged report of step ${step} was lost`);
     }
+    // Every report sent is now in exactly once: none lost, none counted twice.
+    assert.equal((await client.getSampler('job')).reportsReceived, traffic.attempted.size);
     const next = Math.max(...traffic.served.keys()) + 1;
     assert.equal((await client.nextBatch({ sampler: 'job', step: next })).step, next, 'serves on after the restart');
   } finally {

@@ -123,5 +123,8 @@ describe('ReportPredictions', () => {
       await client.reportPredictions({ ...report, rank: 0, indices: other.indices, predictedLabels: predictBatch(model, other.indices, 0) }),
       { accepted: 32, duplicate: false },
     );
+    const counts = await client.getSampler('r');
+    assert.equal(counts.reportsReceived, 2, 'duplicates are not counted');
+    assert.equal(counts.predictionsReceived, 64);
   });
 });

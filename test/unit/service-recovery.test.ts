@@ -65,6 +65,21 @@ for (const snapshotEveryPredictions of [1_000_000, 170]) {
 }
 
 describe('reports across a restart', () => {
+  it('accepts a report of a step served just before a crash, whose batch row was not yet written', (t) => {
+    const path = tempDbPath(t);
+    const first = open(path);
+    first.service.create('run', config);
+    const served = [0, 1, 2, 3].map((step) => first.service.nextBatch({ sampler: 'run', step }).indices);
+    first.storage.close(); // crash inside the write-behind window: only step 0's row is on disk
+    const second = open(path);
+    const report = (step: number) => ({ sampler: 'run', step, worldSize: 1, indices: served[step]!, predictedLabels: predictBatch(model, served[step]!, step) });
+    assert.deepEqual(second.service.report(report(3)), { accepted: 30, duplicate: false });
+    assert.deepEqual([...second.service.nextBatch({ sampler: 'run', step: 3 }).indices], [...served[3]!]);
+    // A step of an epoch that cannot have begun is still refused.
+    assert.throws(() => second.service.report({ ...report(3), step: 35 }), /step 35 has not been served/);
+    second.storage.close();
+  });
+
   it('flags a report acknowledged before the restart as a duplicate after it', (t) => {
     const path = tempDbPath(t);
     const first = open(path);

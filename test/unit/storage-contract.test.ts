@@ -79,6 +79,8 @@ for (const [name, open] of implementations) {
       assert.equal(s.loadSnapshot(id), undefined);
       const snapshot: Snapshot = {
         seq: 9,
+        reportsReceived: 4,
+        predictionsReceived: 8,
         labels: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
         valid: Uint8Array.of(1, 2, 0, 0),
         level: Uint16Array.of(1, 2, 0, 0),

@@ -10,6 +10,7 @@ export interface ReportPredictionsRequest {
   'predictedLabels'?: (number)[];
   'losses'?: (number | string)[];
   'trueClassProbs'?: (number | string)[];
+  'worldSize'?: (number);
 }
 
 export interface ReportPredictionsRequest__Output {
@@ -20,4 +21,5 @@ export interface ReportPredictionsRequest__Output {
   'predictedLabels'?: (number)[];
   'losses'?: (number)[];
   'trueClassProbs'?: (number)[];
+  'worldSize'?: (number);
 }

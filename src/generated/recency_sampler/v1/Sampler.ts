@@ -9,6 +9,8 @@ export interface Sampler {
   'stepsPerEpoch'?: (number);
   'totalSteps'?: (number | string | Long);
   'createdAt'?: (string);
+  'reportsReceived'?: (number | string | Long);
+  'predictionsReceived'?: (number | string | Long);
 }
 
 export interface Sampler__Output {
@@ -17,4 +19,6 @@ export interface Sampler__Output {
   'stepsPerEpoch'?: (number);
   'totalSteps'?: (number);
   'createdAt'?: (string);
+  'reportsReceived'?: (number);
+  'predictionsReceived'?: (number);
 }

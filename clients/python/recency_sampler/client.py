@@ -1,0 +1,198 @@
+"""SamplerClient: a typed wrapper over the recency_sampler.v1 gRPC contract. Imports neither torch
+nor TensorFlow; takes lists, numpy arrays or tensors."""
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, List, Optional, Sequence, TypeVar
+
+import grpc
+
+from . import _proto as pb
+from ._arrays import optional_floats, to_index_list
+from .errors import SamplerError, from_rpc_error
+
+T = TypeVar("T")
+
+STRATEGIES = ("recency_bias", "random", "online_batch", "active_bias")
+
+# Reconnect quickly after the service restarts instead of grpc's default 1 s .. 120 s backoff.
+_CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+]
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    dataset_size: int
+    num_classes: int
+    batch_size: int
+    epochs: int
+    strategy: str
+    window: int
+    initial_pressure: float
+    warmup_epochs: int
+    seed: int
+    drop_last: bool
+
+
+@dataclass(frozen=True)
+class SamplerInfo:
+    name: str
+    config: SamplerConfig
+    steps_per_epoch: int
+    total_steps: int
+    created_at: str
+    reports_received: int
+    predictions_received: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    indices: List[int]
+    step: int
+    epoch: int
+    selection_pressure: float
+    phase: str
+    global_batch_size: int
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    accepted: int
+    duplicate: bool
+
+
+def _info(message: Any) -> SamplerInfo:
+    c = message.config
+    return SamplerInfo(
+        name=message.name,
+        config=SamplerConfig(
+            dataset_size=c.dataset_size,
+            num_classes=c.num_classes,
+            batch_size=c.batch_size,
+            epochs=c.epochs,
+            strategy=pb.STRATEGY.values_by_number[c.strategy].name.lower(),
+            window=c.window,
+            initial_pressure=c.initial_pressure,
+            warmup_epochs=c.warmup_epochs,
+            seed=c.seed,
+            drop_last=c.drop_last,
+        ),
+        steps_per_epoch=message.steps_per_epoch,
+        total_steps=message.total_steps,
+        created_at=message.created_at,
+        reports_received=message.reports_received,
+        predictions_received=message.predictions_received,
+    )
+
+
+class SamplerClient:
+    """Client of one recency-sampler service.
+
+    Calls that are safe to repeat (all but delete_sampler) are retried on UNAVAILABLE, with
+    backoff, for up to ``retry_timeout`` seconds, so a service restart is ridden out; the
+    service's idempotency makes a retried report count once. Other errors raise at once, as
+    subclasses of :class:`recency_sampler.errors.SamplerError` naming the offending field.
+    """
+
+    def __init__(self, target: str, *, timeout: float = 30.0, retry_timeout: float = 60.0,
+                 channel: Optional[grpc.Channel] = None):
+        self.target = target
+        self.timeout = timeout
+        self.retry_timeout = retry_timeout
+        self._channel = channel or grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
+        self._rpc = {
+            name: self._channel.unary_unary(
+                pb.SERVICE + name, request_serializer=req.SerializeToString, response_deserializer=res.FromString
+            )
+            for name, req, res in [
+                ("CreateSampler", pb.CreateSamplerRequest, pb.Sampler),
+                ("GetSampler", pb.GetSamplerRequest, pb.Sampler),
+                ("ListSamplers", pb.ListSamplersRequest, pb.ListSamplersResponse),
+                ("DeleteSampler", pb.DeleteSamplerRequest, pb.DeleteSamplerResponse),
+                ("NextBatch", pb.NextBatchRequest, pb.Batch),
+                ("ReportPredictions", pb.ReportPredictionsRequest, pb.ReportPredictionsResponse),
+            ]
+        }
+
+    # -- samplers -------------------------------------------------------------------------
+    def create_sampler(self, name: str, *, dataset_size: int, num_classes: int, batch_size: int, epochs: int,
+                       strategy: str = "recency_bias", window: Optional[int] = None,
+                       initial_pressure: Optional[float] = None, warmup_epochs: Optional[int] = None,
+                       seed: int = 0, drop_last: bool = False) -> SamplerInfo:
+        """Creates the sampler, or returns it if it exists with an equal config (idempotent)."""
+        if strategy.lower() not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+        config = pb.SamplerConfig(dataset_size=dataset_size, num_classes=num_classes, batch_size=batch_size,
+                                  epochs=epochs, strategy=pb.STRATEGY.values_by_name[strategy.upper()].number,
+                                  seed=seed, drop_last=drop_last)
+        if window is not None:
+            config.window = window
+        if initial_pressure is not None:
+            config.initial_pressure = initial_pressure
+        if warmup_epochs is not None:
+            config.warmup_epochs = warmup_epochs
+        return _info(self._call("CreateSampler", pb.CreateSamplerRequest(name=name, config=config)))
+
+    def get_sampler(self, name: str) -> SamplerInfo:
+        return _info(self._call("GetSampler", pb.GetSamplerRequest(name=name)))
+
+    def list_samplers(self) -> List[SamplerInfo]:
+        return [_info(s) for s in self._call("ListSamplers", pb.ListSamplersRequest()).samplers]
+
+    def delete_sampler(self, name: str) -> None:
+        self._call("DeleteSampler", pb.DeleteSamplerRequest(name=name), idempotent=False)
+
+    # -- training steps -------------------------------------------------------------------
+    def next_batch(self, sampler: str, step: int, *, rank: int = 0, world_size: int = 1) -> Batch:
+        """This rank's share of the global batch of ``step`` (the same on every call)."""
+        b = self._call("NextBatch", pb.NextBatchRequest(sampler=sampler, step=step, rank=rank, world_size=world_size))
+        return Batch(indices=list(b.indices), step=b.step, epoch=b.epoch, selection_pressure=b.selection_pressure,
+                     phase=pb.PHASE.values_by_number[b.phase].name, global_batch_size=b.global_batch_size)
+
+    def report(self, sampler: str, step: int, indices: Any, predicted_labels: Any, *, rank: int = 0,
+               world_size: int = 0, losses: Optional[Any] = None,
+               true_class_probs: Optional[Any] = None) -> ReportResult:
+        """Records the predicted labels of the samples a rank trained on at ``step``."""
+        request = pb.ReportPredictionsRequest(
+            sampler=sampler, step=step, rank=rank, world_size=world_size,
+            indices=to_index_list(indices, "indices"),
+            predicted_labels=to_index_list(predicted_labels, "predicted_labels"),
+        )
+        for field, values in (("losses", losses), ("true_class_probs", true_class_probs)):
+            floats = optional_floats(values)
+            if floats is not None:
+                getattr(request, field).extend(floats)
+        r = self._call("ReportPredictions", request)
+        return ReportResult(accepted=r.accepted, duplicate=r.duplicate)
+
+    # -- plumbing -------------------------------------------------------------------------
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> "SamplerClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _call(self, method: str, request: Any, *, idempotent: bool = True) -> Any:
+        rpc: Callable[..., Any] = self._rpc[method]
+        give_up = time.monotonic() + self.retry_timeout
+        delay = 0.05
+        while True:
+            try:
+                return rpc(request, timeout=self.timeout)
+            except grpc.RpcError as error:
+                retry = idempotent and error.code() == grpc.StatusCode.UNAVAILABLE and time.monotonic() + delay < give_up
+                if not retry:
+                    raise from_rpc_error(error, method) from None
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 1.0)
+
+
+__all__: Sequence[str] = ["SamplerClient", "SamplerInfo", "SamplerConfig", "Batch", "ReportResult", "SamplerError"]

@@ -1,0 +1,179 @@
+"""BatchStream: one rank's view of a served sampler, with no deep-learning framework in sight.
+
+It creates (or joins) the sampler, yields this rank's indices step after step with a few steps
+fetched ahead, sends reports from a bounded background queue, and can resume mid-epoch. The
+PyTorch sampler and the TensorFlow helpers wrap it.
+"""
+import queue
+import threading
+from collections import OrderedDict, deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple
+
+from ._arrays import predicted_labels, to_index_list
+from .client import SamplerClient, SamplerInfo
+
+_STOP = object()
+
+
+class BatchStream:
+    def __init__(self, client: SamplerClient, name: str, *, dataset_size: int, num_classes: int,
+                 batch_size: int, epochs: int, window: Optional[int] = None,
+                 warmup_epochs: Optional[int] = None, initial_pressure: Optional[float] = None,
+                 seed: int = 0, strategy: str = "recency_bias", drop_last: bool = False,
+                 rank: int = 0, world_size: int = 1, prefetch: int = 4, report_queue: int = 64):
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank must be in [0, world_size = {world_size}), got {rank}")
+        if prefetch < 1:
+            raise ValueError(f"prefetch must be >= 1, got {prefetch}")
+        self.client = client
+        self.name = name
+        self.rank = rank
+        self.world_size = world_size
+        self.info: SamplerInfo = client.create_sampler(
+            name, dataset_size=dataset_size, num_classes=num_classes, batch_size=batch_size, epochs=epochs,
+            strategy=strategy, window=window, initial_pressure=initial_pressure, warmup_epochs=warmup_epochs,
+            seed=seed, drop_last=drop_last)
+        self.steps_per_epoch = self.info.steps_per_epoch
+        self.epochs = epochs
+        self._epoch = 0
+        self._resume_at = 0  # step within the epoch where the next iteration starts
+        self._yielded_in_epoch = 0
+        self._reported_until = -1  # highest global step reported in the current epoch
+        self._prefetch = prefetch
+        self._fetcher = ThreadPoolExecutor(max_workers=prefetch, thread_name_prefix="recency-fetch")
+        # Recently yielded batches, so report() can find a batch's step from its indices.
+        self._step_of: "OrderedDict[Tuple[int, ...], int]" = OrderedDict()
+        self._reports: "queue.Queue[Any]" = queue.Queue(maxsize=report_queue)
+        self._error: Optional[BaseException] = None
+        self._reporter = threading.Thread(target=self._send_reports, name="recency-report", daemon=True)
+        self._reporter.start()
+        self.before_epoch: Optional[Callable[[], None]] = None
+        self._closed = False
+
+    # -- epochs ---------------------------------------------------------------------------
+    @property
+    def epoch(self) -> int:
+        return self._epoch
+
+    def set_epoch(self, epoch: int) -> None:
+        """Selects the epoch the next iteration serves (as DistributedSampler.set_epoch)."""
+        if not 0 <= epoch < self.epochs:
+            raise ValueError(f"epoch must be in [0, epochs = {self.epochs}), got {epoch}")
+        if epoch != self._epoch:
+            self._epoch = epoch
+            self._resume_at = 0
+
+    def __len__(self) -> int:
+        return self.steps_per_epoch
+
+    def __iter__(self) -> Iterator[List[int]]:
+        """This rank's indices for each remaining step of the current epoch, in step order. At
+        the end the epoch advances, so a loop without set_epoch() still moves on."""
+        self._raise_if_failed()
+        self.flush()  # the last epoch's reports must be in before this epoch's P is frozen
+        if self.before_epoch is not None:
+            self.before_epoch()
+        epoch = self._epoch
+        first = epoch * self.steps_per_epoch
+        start = first + self._resume_at
+        end = first + self.steps_per_epoch
+        self._yielded_in_epoch = self._resume_at
+        self._reported_until = start - 1
+        pending: Deque[Future] = deque()
+        next_step = start
+        while next_step < end and len(pending) < self._prefetch:
+            pending.append(self._fetch(next_step))
+            next_step += 1
+        while pending:
+            batch = pending.popleft().result()
+            if next_step < end:
+                pending.append(self._fetch(next_step))
+                next_step += 1
+            self._remember(batch.indices, batch.step)
+            self._yielded_in_epoch += 1
+            yield batch.indices
+        self._resume_at = 0
+        if epoch + 1 < self.epochs:
+            self._epoch = epoch + 1
+
+    # -- reports --------------------------------------------------------------------------
+    def report(self, indices: Any, outputs: Any, targets: Any = None) -> None:
+        """Queues the predictions for the batch that held ``indices``; returns at once.
+
+        ``outputs`` are logits or probabilities [n, num_classes], or predicted labels [n].
+        Raises the error of an earlier report that failed (never a silent drop)."""
+        self._raise_if_failed()
+        keys = to_index_list(indices, "indices")
+        step = self._step_of.get(tuple(keys))
+        if step is None:
+            raise ValueError("indices do not match a batch this sampler served recently; report the indices of a "
+                             "batch as the loader gave them (IndexedDataset returns them), before many later batches")
+        labels = predicted_labels(outputs)
+        if len(labels) != len(keys):
+            raise ValueError(f"outputs have {len(labels)} rows for {len(keys)} indices")
+        self._reports.put((step, keys, labels.tolist()))
+        epoch_first = self._epoch * self.steps_per_epoch
+        if step >= epoch_first:
+            self._reported_until = max(self._reported_until, step)
+
+    def flush(self) -> None:
+        """Waits until every queued report is acknowledged; raises if one failed."""
+        self._reports.join()
+        self._raise_if_failed()
+
+    # -- resuming -------------------------------------------------------------------------
+    def state_dict(self) -> Dict[str, Any]:
+        """Where training stands: after the last reported batch of the epoch (or, with no reports,
+        the last yielded one, exact when the loader does not prefetch)."""
+        first = self._epoch * self.steps_per_epoch
+        done = self._reported_until - first + 1 if self._reported_until >= first else self._yielded_in_epoch
+        return {"name": self.name, "epoch": self._epoch, "step_in_epoch": done}
+
+    def load_state_dict(self, state: Dict[str, Any]) -> None:
+        if state.get("name") != self.name:
+            raise ValueError(f"state is of sampler {state.get('name')!r}, not {self.name!r}")
+        epoch, done = int(state["epoch"]), int(state["step_in_epoch"])
+        if done >= self.steps_per_epoch:
+            epoch, done = epoch + 1, 0
+        self.set_epoch(epoch)
+        self._resume_at = done
+
+    def close(self) -> None:
+        """Flushes reports and stops the background threads."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.flush()
+        finally:
+            self._reports.put(_STOP)
+            self._reporter.join()
+            self._fetcher.shutdown(wait=True)
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _fetch(self, step: int) -> "Future":
+        return self._fetcher.submit(self.client.next_batch, self.name, step, rank=self.rank, world_size=self.world_size)
+
+    def _remember(self, indices: List[int], step: int) -> None:
+        self._step_of[tuple(indices)] = step
+        while len(self._step_of) > 4 * self._prefetch + 256:
+            self._step_of.popitem(last=False)
+
+    def _send_reports(self) -> None:
+        while True:
+            item = self._reports.get()
+            try:
+                if item is _STOP:
+                    return
+                if self._error is None:
+                    step, indices, labels = item
+                    self.client.report(self.name, step, indices, labels, rank=self.rank, world_size=self.world_size)
+            except BaseException as error:  # surfaced at the next call
+                self._error = error
+            finally:
+                self._reports.task_done()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise RuntimeError(f"a report to sampler {self.name!r} failed: {self._error}") from self._error

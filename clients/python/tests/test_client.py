@@ -1,0 +1,139 @@
+"""SamplerClient and BatchStream against the real service. No torch or TensorFlow here: these run
+on every supported grpcio/protobuf pair."""
+import threading
+import time
+
+import grpc
+import numpy as np
+import pytest
+
+from recency_sampler import (AlreadyExists, BatchStream, FailedPrecondition, InvalidArgument, NotFound,
+                             SamplerClient, Unimplemented)
+
+from .service import ServiceProcess
+
+CONFIG = dict(dataset_size=200, num_classes=5, batch_size=16, epochs=4, warmup_epochs=1, window=3, seed=7)
+
+
+def test_samplers_are_created_idempotently_listed_and_deleted(client, name):
+    created = client.create_sampler(name, **CONFIG)
+    assert created.steps_per_epoch == 13 and created.total_steps == 52
+    assert created.config.initial_pressure == 100 and created.config.strategy == "recency_bias"
+    assert client.create_sampler(name, **CONFIG) == created
+    with pytest.raises(AlreadyExists, match=r"name: .*seed: 7 != 8"):
+        client.create_sampler(name, **{**CONFIG, "seed": 8})
+    assert name in [s.name for s in client.list_samplers()]
+    assert client.get_sampler(name) == created
+    client.delete_sampler(name)
+    with pytest.raises(NotFound, match=r"^GetSampler: name: no sampler named"):
+        client.get_sampler(name)
+
+
+def test_server_errors_become_exceptions_naming_the_field(client, name):
+    with pytest.raises(InvalidArgument, match=r"config\.batch_size: must be <= dataset_size \(200\), got 201") as e:
+        client.create_sampler(name, **{**CONFIG, "batch_size": 201})
+    assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT and isinstance(e.value, ValueError)
+    with pytest.raises(Unimplemented, match="ACTIVE_BIAS is reserved"):
+        client.create_sampler(name, **{**CONFIG, "strategy": "active_bias"})
+    client.create_sampler(name, **CONFIG)
+    with pytest.raises(InvalidArgument, match=r"^NextBatch: step: must be in \[0, 52\)"):
+        client.next_batch(name, 52)
+    with pytest.raises(FailedPrecondition, match="step 3 has not been served"):
+        client.report(name, 3, [1], [0])
+    client.next_batch(name, 0)
+    with pytest.raises(InvalidArgument, match=r"predicted_labels\[0\]: must be an integer in \[0, num_classes = 5\)"):
+        client.report(name, 0, [1], [5])
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        client.create_sampler(name, **{**CONFIG, "strategy": "bogus"})
+
+
+def test_batches_and_reports_take_lists_and_numpy_arrays(client, name):
+    client.create_sampler(name, **CONFIG)
+    shares = [client.next_batch(name, 0, rank=r, world_size=2) for r in (0, 1)]
+    assert [s.phase for s in shares] == ["WARMUP", "WARMUP"]
+    assert len(set(shares[0].indices) | set(shares[1].indices)) == 16
+    logits = np.random.default_rng(0).normal(size=(8, 5)).astype(np.float32)
+    first = client.report(name, 0, np.asarray(shares[0].indices), logits.argmax(axis=1), rank=0)
+    assert (first.accepted, first.duplicate) == (8, False)
+    again = client.report(name, 0, shares[0].indices, logits.argmax(axis=1).tolist(), rank=0)
+    assert (again.accepted, again.duplicate) == (0, True)
+    info = client.get_sampler(name)
+    assert (info.reports_received, info.predictions_received) == (1, 8)
+
+
+def test_stream_yields_the_servers_batches_and_its_reports_land(client, name):
+    stream = BatchStream(client, name, **CONFIG)
+    assert len(stream) == 13
+    rng = np.random.default_rng(1)
+    for epoch in range(2):
+        batches = list(stream)
+        assert batches == [client.next_batch(name, epoch * 13 + s).indices for s in range(13)]
+        for indices in batches:
+            stream.report(np.asarray(indices), rng.normal(size=(len(indices), 5)))
+    assert stream.epoch == 2
+    stream.flush()
+    assert client.get_sampler(name).reports_received == 26
+    stream.close()
+
+
+def test_stream_resumes_mid_epoch_with_the_same_remaining_batches(client, name):
+    first = BatchStream(client, name, **CONFIG)
+    list(first)  # epoch 0
+    seen = []
+    for i, indices in enumerate(first):  # epoch 1, stopped after 5 trained batches
+        first.report(indices, [0] * len(indices))
+        seen.append(indices)
+        if i == 4:
+            break
+    state = first.state_dict()
+    assert state == {"name": name, "epoch": 1, "step_in_epoch": 5}
+    first.close()
+    second = BatchStream(client, name, **CONFIG)
+    second.load_state_dict(state)
+    rest = list(second)
+    assert rest == [client.next_batch(name, 13 + s).indices for s in range(5, 13)]
+    assert second.epoch == 2
+    second.close()
+
+
+def test_a_failed_report_surfaces_at_the_next_call(client, name):
+    stream = BatchStream(client, name, **CONFIG)
+    batch = next(iter(stream))
+    stream.report(batch, [9] * len(batch))  # label 9 >= num_classes: the service refuses it
+    with pytest.raises(RuntimeError, match=r"predicted_labels\[0\]"):
+        for _ in range(50):
+            time.sleep(0.05)
+            stream.report(batch, [0] * len(batch))
+    with pytest.raises(ValueError, match="do not match a batch"):
+        BatchStream(client, name, **CONFIG).report([0, 1], [0, 0])
+
+
+def test_a_killed_and_restarted_service_is_ridden_out_with_no_report_lost_or_doubled(tmp_path):
+    service = ServiceProcess(tmp_path / "sampler.db").start()
+    try:
+        client = SamplerClient(service.target, retry_timeout=30.0)
+        config = {**CONFIG, "dataset_size": 2000, "batch_size": 20, "epochs": 3}
+        stream = BatchStream(client, "restart", **config)
+        served = []
+        restarted = threading.Event()
+
+        def bounce():
+            service.kill()
+            time.sleep(0.5)
+            service.start()
+            restarted.set()
+
+        for i, indices in enumerate(stream):  # epoch 0: 100 steps
+            if i == 40:
+                threading.Thread(target=bounce).start()
+            served.append(indices)
+            stream.report(indices, [i % 5] * len(indices))
+        stream.flush()
+        assert restarted.is_set()
+        info = client.get_sampler("restart")
+        assert (info.reports_received, info.predictions_received) == (100, 2000)
+        assert served == [client.next_batch("restart", s).indices for s in range(100)]
+        stream.close()
+        client.close()
+    finally:
+        service.stop()
