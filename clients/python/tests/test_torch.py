@@ -1,0 +1,104 @@
+"""RecencyBatchSampler and IndexedDataset in real DataLoader loops, and 2 gloo ranks sharing one
+sampler, against the real service."""
+import json
+import os
+import pathlib
+
+import pytest
+
+torch = pytest.importorskip("torch")
+import torch.distributed as dist  # noqa: E402
+import torch.multiprocessing as mp  # noqa: E402
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+
+from recency_sampler import IndexedDataset, RecencyBatchSampler, SamplerClient  # noqa: E402
+
+CONFIG = dict(dataset_size=120, num_classes=4, batch_size=12, epochs=3, warmup_epochs=1, window=2, seed=3)
+
+
+def dataset():
+    g = torch.Generator().manual_seed(0)
+    return IndexedDataset(TensorDataset(torch.randn(120, 5, generator=g), torch.randint(0, 4, (120,), generator=g)))
+
+
+def test_indexed_dataset_returns_the_index_first():
+    ds = dataset()
+    index, x, y = ds[7]
+    assert index == 7 and x.shape == (5,) and len(ds) == 120
+    assert IndexedDataset([10, 20])[1] == (1, 20)
+
+
+def test_the_loader_yields_the_servers_batches_and_reports_land(client, name):
+    sampler = RecencyBatchSampler(client, name=name, **CONFIG)
+    assert len(sampler) == 10 and sampler.rank == 0 and sampler.world_size == 1
+    loader = DataLoader(dataset(), batch_sampler=sampler)
+    model = torch.nn.Linear(5, 4)
+    for epoch in range(3):
+        sampler.set_epoch(epoch)
+        seen = []
+        for indices, x, y in loader:
+            seen.append(indices.tolist())
+            sampler.report(indices, model(x))  # logits: argmax is taken
+        assert seen == [client.next_batch(name, epoch * 10 + s).indices for s in range(10)]
+    sampler.flush()
+    info = client.get_sampler(name)
+    assert (info.reports_received, info.predictions_received) == (30, 360)
+    sampler.close()
+
+
+def test_workers_and_prefetching_loaders_work_too(client, name):
+    sampler = RecencyBatchSampler(client, name=name, **CONFIG)
+    loader = DataLoader(dataset(), batch_sampler=sampler, num_workers=2, prefetch_factor=2)
+    batches = 0
+    for indices, x, _ in loader:
+        sampler.report(indices, torch.zeros(len(indices), dtype=torch.long))  # labels work as outputs
+        batches += 1
+    assert batches == 10
+    sampler.flush()
+    assert client.get_sampler(name).reports_received == 10
+    sampler.close()
+
+
+def test_state_dict_resumes_mid_epoch_exactly(client, name):
+    sampler = RecencyBatchSampler(client, name=name, **CONFIG)
+    loader = DataLoader(dataset(), batch_sampler=sampler)
+    for indices, *_ in loader:  # epoch 0
+        sampler.report(indices, torch.zeros(len(indices), dtype=torch.long))
+    for i, (indices, *_) in enumerate(loader):  # epoch 1: stop after 4 batches ("crash")
+        sampler.report(indices, torch.zeros(len(indices), dtype=torch.long))
+        if i == 3:
+            break
+    state = sampler.state_dict()
+    sampler.close()
+    resumed = RecencyBatchSampler(client, name=name, **CONFIG)
+    resumed.load_state_dict(state)
+    rest = [indices.tolist() for indices, *_ in DataLoader(dataset(), batch_sampler=resumed)]
+    assert rest == [client.next_batch(name, 10 + s).indices for s in range(4, 10)]
+    assert resumed.epoch == 2
+    resumed.close()
+
+
+def _rank_main(rank, world_size, init_file, target, out_dir):
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
+    with SamplerClient(target) as client:
+        sampler = RecencyBatchSampler(client, name="ddp", **CONFIG)  # rank and world size from torch.distributed
+        shares = {}
+        for epoch in range(2):
+            for indices, x, _ in DataLoader(dataset(), batch_sampler=sampler):
+                shares[len(shares)] = indices.tolist()
+                sampler.report(indices, torch.zeros(len(indices), dtype=torch.long))
+        sampler.close()
+    pathlib.Path(out_dir, f"rank{rank}.json").write_text(json.dumps({"rank": sampler.rank, "world": sampler.world_size, "shares": shares}))
+    dist.destroy_process_group()
+
+
+def test_two_gloo_ranks_get_disjoint_shares_that_form_each_global_batch(service, client, tmp_path):
+    mp.spawn(_rank_main, args=(2, str(tmp_path / "init"), service.target, str(tmp_path)), nprocs=2, join=True)
+    results = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [(r["rank"], r["world"]) for r in results] == [(0, 2), (1, 2)]
+    for step in range(20):
+        a, b = (r["shares"][str(step)] for r in results)
+        assert len(a) == len(b) == 6 and not set(a) & set(b), f"step {step}: shares overlap"
+        served = [client.next_batch("ddp", step, rank=r, world_size=2) for r in (0, 1)]
+        assert [a, b] == [s.indices for s in served] and served[0].global_batch_size == 12
+    assert client.get_sampler("ddp").reports_received == 40

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs the Python client's tests against the real service (dist/main.js, built by npm test) on
+# each supported stack: grpcio 1.84 with protobuf 7.36 (+ torch 2.13) and 6.33, Debian 12's
+# grpcio 1.51 with protobuf 3.21, and TensorFlow's own environment. Virtual environments are made
+# on first use under .venv-*/ from the wheels on this machine's disk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+py=clients/python
+# The machine's wheels; without them pip uses its usual index.
+if [ -d /opt/pypi/simple ]; then
+  export PIP_INDEX_URL=file:///opt/pypi/simple PIP_EXTRA_INDEX_URL=file:///opt/pypi-more/simple
+fi
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+PYTHON=${PYTHON:-python3}
+
+venv() { # venv DIR PACKAGES...: creates DIR with PACKAGES unless it already has them
+  local dir=$1; shift
+  local want="$*"
+  if [ ! -x "$dir/bin/python" ] || [ "$(cat "$dir/.packages" 2>/dev/null)" != "$want" ]; then
+    rm -rf "$dir"
+    "$PYTHON" -m venv "$dir"
+    if ! "$dir/bin/pip" install -q "$@" >"$dir.log" 2>&1; then cat "$dir.log" >&2; exit 1; fi
+    echo "$want" > "$dir/.packages"
+  fi
+}
+
+run_pytest() { # run_pytest LABEL PYTHON ARGS...
+  local label=$1 python=$2; shift 2
+  echo "== python client tests: $label"
+  (cd "$py" && PYTHONPATH="$root/$py" "$python" -m pytest -q -p no:cacheprovider "$@")
+}
+
+venv .venv-py grpcio==1.84.0 grpcio-tools==1.84.0 protobuf==7.36.2 numpy pytest tqdm matplotlib torch==2.13.0
+(cd "$py" && "$root/.venv-py/bin/python" gen_descriptor.py --check)
+run_pytest "grpcio 1.84, protobuf 7.36, torch 2.13" "$root/.venv-py/bin/python"
+
+venv .venv-pb6 grpcio==1.84.0 protobuf==6.33.6 numpy pytest
+run_pytest "grpcio 1.84, protobuf 6.33" "$root/.venv-pb6/bin/python" tests/test_client.py
+
+if /usr/bin/python3 -c 'import grpc, google.protobuf, numpy, pytest' 2>/dev/null; then
+  run_pytest "Debian: grpcio $(/usr/bin/python3 -c 'import grpc; print(grpc.__version__)'), protobuf $(/usr/bin/python3 -c 'import google.protobuf as p; print(p.__version__)')" /usr/bin/python3 tests/test_client.py
+else
+  echo "== SKIPPED Debian stack: apt-get install python3-grpcio python3-protobuf python3-numpy python3-pytest" >&2
+  [ -z "${CI:-}" ] || exit 1
+fi
