@@ -3,6 +3,9 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Batch__Output } from '../generated/recency_sampler/v1/Batch.js';
 import type { ListSamplersResponse__Output } from '../generated/recency_sampler/v1/ListSamplersResponse.js';
+import type { NextBatchesRequest } from '../generated/recency_sampler/v1/NextBatchesRequest.js';
+import type { NextBatchesResponse__Output } from '../generated/recency_sampler/v1/NextBatchesResponse.js';
+import type { ReportPredictionsBulkResponse__Output } from '../generated/recency_sampler/v1/ReportPredictionsBulkResponse.js';
 import type { NextBatchRequest } from '../generated/recency_sampler/v1/NextBatchRequest.js';
 import type { ReportPredictionsRequest } from '../generated/recency_sampler/v1/ReportPredictionsRequest.js';
 import type { ReportPredictionsResponse__Output } from '../generated/recency_sampler/v1/ReportPredictionsResponse.js';
@@ -56,6 +59,18 @@ export class SamplerClient {
 
   reportPredictions(request: ReportPredictionsRequest): Promise<ReportPredictionsResponse__Output> {
     return this.call((cb) => this.stub.reportPredictions(request, this.options(), cb));
+  }
+
+  async nextBatches(request: NextBatchesRequest): Promise<Batch[]> {
+    const response = await this.call<NextBatchesResponse__Output>((cb) => this.stub.nextBatches(request, this.options(), cb));
+    return (response.batches ?? []).map((b) => ({ ...b, indices: b.indices ?? [] }));
+  }
+
+  async reportPredictionsBulk(reports: ReportPredictionsRequest[]): Promise<ReportPredictionsResponse__Output[]> {
+    const response = await this.call<ReportPredictionsBulkResponse__Output>((cb) =>
+      this.stub.reportPredictionsBulk({ reports }, this.options(), cb),
+    );
+    return response.results ?? [];
   }
 
   /** Resolves once connected, or rejects after timeoutMs. */

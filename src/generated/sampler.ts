@@ -9,6 +9,10 @@ import type { GetSamplerRequest as _recency_sampler_v1_GetSamplerRequest, GetSam
 import type { ListSamplersRequest as _recency_sampler_v1_ListSamplersRequest, ListSamplersRequest__Output as _recency_sampler_v1_ListSamplersRequest__Output } from './recency_sampler/v1/ListSamplersRequest.js';
 import type { ListSamplersResponse as _recency_sampler_v1_ListSamplersResponse, ListSamplersResponse__Output as _recency_sampler_v1_ListSamplersResponse__Output } from './recency_sampler/v1/ListSamplersResponse.js';
 import type { NextBatchRequest as _recency_sampler_v1_NextBatchRequest, NextBatchRequest__Output as _recency_sampler_v1_NextBatchRequest__Output } from './recency_sampler/v1/NextBatchRequest.js';
+import type { NextBatchesRequest as _recency_sampler_v1_NextBatchesRequest, NextBatchesRequest__Output as _recency_sampler_v1_NextBatchesRequest__Output } from './recency_sampler/v1/NextBatchesRequest.js';
+import type { NextBatchesResponse as _recency_sampler_v1_NextBatchesResponse, NextBatchesResponse__Output as _recency_sampler_v1_NextBatchesResponse__Output } from './recency_sampler/v1/NextBatchesResponse.js';
+import type { ReportPredictionsBulkRequest as _recency_sampler_v1_ReportPredictionsBulkRequest, ReportPredictionsBulkRequest__Output as _recency_sampler_v1_ReportPredictionsBulkRequest__Output } from './recency_sampler/v1/ReportPredictionsBulkRequest.js';
+import type { ReportPredictionsBulkResponse as _recency_sampler_v1_ReportPredictionsBulkResponse, ReportPredictionsBulkResponse__Output as _recency_sampler_v1_ReportPredictionsBulkResponse__Output } from './recency_sampler/v1/ReportPredictionsBulkResponse.js';
 import type { ReportPredictionsRequest as _recency_sampler_v1_ReportPredictionsRequest, ReportPredictionsRequest__Output as _recency_sampler_v1_ReportPredictionsRequest__Output } from './recency_sampler/v1/ReportPredictionsRequest.js';
 import type { ReportPredictionsResponse as _recency_sampler_v1_ReportPredictionsResponse, ReportPredictionsResponse__Output as _recency_sampler_v1_ReportPredictionsResponse__Output } from './recency_sampler/v1/ReportPredictionsResponse.js';
 import type { Sampler as _recency_sampler_v1_Sampler, Sampler__Output as _recency_sampler_v1_Sampler__Output } from './recency_sampler/v1/Sampler.js';
@@ -30,7 +34,11 @@ export interface ProtoGrpcType {
       ListSamplersRequest: MessageTypeDefinition<_recency_sampler_v1_ListSamplersRequest, _recency_sampler_v1_ListSamplersRequest__Output>
       ListSamplersResponse: MessageTypeDefinition<_recency_sampler_v1_ListSamplersResponse, _recency_sampler_v1_ListSamplersResponse__Output>
       NextBatchRequest: MessageTypeDefinition<_recency_sampler_v1_NextBatchRequest, _recency_sampler_v1_NextBatchRequest__Output>
+      NextBatchesRequest: MessageTypeDefinition<_recency_sampler_v1_NextBatchesRequest, _recency_sampler_v1_NextBatchesRequest__Output>
+      NextBatchesResponse: MessageTypeDefinition<_recency_sampler_v1_NextBatchesResponse, _recency_sampler_v1_NextBatchesResponse__Output>
       Phase: EnumTypeDefinition
+      ReportPredictionsBulkRequest: MessageTypeDefinition<_recency_sampler_v1_ReportPredictionsBulkRequest, _recency_sampler_v1_ReportPredictionsBulkRequest__Output>
+      ReportPredictionsBulkResponse: MessageTypeDefinition<_recency_sampler_v1_ReportPredictionsBulkResponse, _recency_sampler_v1_ReportPredictionsBulkResponse__Output>
       ReportPredictionsRequest: MessageTypeDefinition<_recency_sampler_v1_ReportPredictionsRequest, _recency_sampler_v1_ReportPredictionsRequest__Output>
       ReportPredictionsResponse: MessageTypeDefinition<_recency_sampler_v1_ReportPredictionsResponse, _recency_sampler_v1_ReportPredictionsResponse__Output>
       Sampler: MessageTypeDefinition<_recency_sampler_v1_Sampler, _recency_sampler_v1_Sampler__Output>

@@ -76,6 +76,8 @@ export function samplerHandlers(service: SamplerService, log: Logger): SamplerSe
     }),
     NextBatch: unary(log, 'NextBatch', (r) => encodeBatch(service.nextBatch(r))),
     ReportPredictions: unary(log, 'ReportPredictions', (r) => service.report(r)),
+    NextBatches: unary(log, 'NextBatches', (r) => ({ batches: service.nextBatches(r).map(encodeBatch) })),
+    ReportPredictionsBulk: unary(log, 'ReportPredictionsBulk', (r) => ({ results: service.reportMany(r.reports ?? []) })),
   };
 }
 

@@ -1,16 +1,18 @@
 // The service: owns every sampler's state and is its only writer. The gRPC and HTTP adapters
 // decode a request, make one call here and encode the answer.
 import type { Logger } from 'pino';
-import { failedPrecondition, SamplerError } from '../core/errors.js';
+import { failedPrecondition, invalidArgument, SamplerError } from '../core/errors.js';
 import { checkName, checkRank, checkReport, checkStep, checkWorldSize, type ReportFields } from '../core/requests.js';
 import { configsEqual, normalizeConfig, type SamplerConfig, type SamplerConfigInput } from '../core/sampler-config.js';
 import { stepsPerEpoch, totalSteps } from '../core/schedule.js';
 import { shareOf } from '../core/shares.js';
 import type { Phase } from '../core/strategy.js';
-import type { Storage } from '../storage/storage.js';
+import type { ReportRecord, Storage } from '../storage/storage.js';
 import { SamplerRuntime } from './sampler-runtime.js';
 
 const BATCH_FLUSH_MS = 20;
+const MAX_STEPS_PER_CALL = 64;
+const MAX_REPORTS_PER_CALL = 256;
 /** Bound on rank when a report's step has no known split and the report names no world size. */
 const MAX_WORLD_SIZE = 65536;
 /** Steps drawn ahead of the last one served, in idle time. */
@@ -139,8 +141,59 @@ export class SamplerService {
     };
   }
 
+  /** Consecutive steps for one rank: [step, step + count). */
+  nextBatches(request: NextBatchRequest & { readonly count?: number | undefined }): BatchView[] {
+    const runtime = this.runtime('sampler', request.sampler);
+    const count = request.count ?? 0;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_STEPS_PER_CALL) {
+      throw invalidArgument('count', `must be in [1, ${MAX_STEPS_PER_CALL}], got ${count}`);
+    }
+    const first = checkStep(runtime.config, request.step);
+    const total = totalSteps(runtime.config);
+    if (first + count > total) {
+      throw invalidArgument('count', `steps ${first} .. ${first + count - 1} run past the last step (total_steps = ${total})`);
+    }
+    return Array.from({ length: count }, (_, i) => this.nextBatch({ ...request, step: first + i }));
+  }
+
   /** Validates, appends durably to the log, then updates the windows; a rejected call changes nothing. */
   report(request: ReportRequest): ReportResult {
+    return this.reportMany([request], '')[0]!;
+  }
+
+  /**
+   * Several reports, all recorded or none: every one is validated before any is written, and all
+   * are appended in one transaction. Error fields are prefixed with `reports[i].`.
+   */
+  reportMany(requests: readonly ReportRequest[], prefix = 'reports'): ReportResult[] {
+    if (requests.length === 0 || requests.length > MAX_REPORTS_PER_CALL) {
+      throw invalidArgument(prefix, `must hold 1 to ${MAX_REPORTS_PER_CALL} reports, got ${requests.length}`);
+    }
+    const checked = requests.map((request, i) => {
+      try {
+        return this.checkReportRequest(request);
+      } catch (error) {
+        if (error instanceof SamplerError && prefix) throw new SamplerError(error.kind, `${prefix}[${i}].${error.message}`);
+        throw error;
+      }
+    });
+    const seqs = this.storage.appendReports(checked.map((c) => ({ samplerId: c.runtime.stored.id, report: c.record })));
+    const touched = new Set<SamplerRuntime>();
+    const results = checked.map(({ runtime, record }, i) => {
+      const seq = seqs[i];
+      if (seq === undefined) return { accepted: 0, duplicate: true };
+      runtime.apply(seq, record.indices, record.labels);
+      touched.add(runtime);
+      return { accepted: record.indices.length, duplicate: false };
+    });
+    for (const runtime of touched) {
+      const every = this.options.snapshotEveryPredictions ?? Math.max(runtime.config.datasetSize, 65536);
+      this.timed(runtime, () => runtime.maybeSnapshot(every));
+    }
+    return results;
+  }
+
+  private checkReportRequest(request: ReportRequest): { runtime: SamplerRuntime; record: ReportRecord } {
     const runtime = this.runtime('sampler', request.sampler);
     const config = runtime.config;
     const step = checkStep(config, request.step);
@@ -153,13 +206,7 @@ export class SamplerService {
       throw failedPrecondition('world_size', `step ${step} was split among ${served.worldSize} ranks, got world_size ${request.worldSize}`);
     }
     const rank = checkRank(request.rank, worldSize);
-    const report = checkReport(config, request);
-    const seq = this.storage.appendReport(runtime.stored.id, { step, rank, ...report });
-    if (seq === undefined) return { accepted: 0, duplicate: true };
-    runtime.apply(seq, report.indices, report.labels);
-    const every = this.options.snapshotEveryPredictions ?? Math.max(config.datasetSize, 65536);
-    this.timed(runtime, () => runtime.maybeSnapshot(every));
-    return { accepted: report.indices.length, duplicate: false };
+    return { runtime, record: { step, rank, ...checkReport(config, request) } };
   }
 
   /** Writes the batches drawn since the last flush (see SamplerRuntime for why they may wait). */

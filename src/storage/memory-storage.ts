@@ -59,7 +59,12 @@ export class MemoryStorage implements Storage {
     return highest;
   }
 
-  appendReport(samplerId: number, report: ReportRecord): number | undefined {
+  appendReports(reports: readonly { readonly samplerId: number; readonly report: ReportRecord }[]): (number | undefined)[] {
+    for (const { samplerId } of reports) this.records(samplerId); // all or none: fail before writing
+    return reports.map(({ samplerId, report }) => this.appendOne(samplerId, report));
+  }
+
+  private appendOne(samplerId: number, report: ReportRecord): number | undefined {
     const records = this.records(samplerId);
     const key = `${report.step}:${report.rank}`;
     if (records.reportKeys.has(key)) return undefined;

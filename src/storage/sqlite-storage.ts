@@ -130,7 +130,10 @@ export class SqliteStorage implements Storage {
 
   insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>): void {
     this.db.transaction(() => {
-      for (const [step, batch] of batches) this.statements.insertBatch.run(samplerId, step, batch.worldSize, toBlob(batch.indices));
+      for (const [step, batch] of batches) {
+        this.statements.insertBatch.run(samplerId, step, batch.worldSize, toBlob(batch.indices));
+        this.checkpointer?.wrote(batch.indices.byteLength + 64);
+      }
     })();
   }
 
@@ -138,7 +141,12 @@ export class SqliteStorage implements Storage {
     return this.statements.highestBatchStep.get(samplerId)?.step ?? -1;
   }
 
-  appendReport(samplerId: number, r: ReportRecord): number | undefined {
+  appendReports(reports: readonly { readonly samplerId: number; readonly report: ReportRecord }[]): (number | undefined)[] {
+    return this.db.transaction(() => reports.map(({ samplerId, report }) => this.appendOne(samplerId, report)))();
+  }
+
+  private appendOne(samplerId: number, r: ReportRecord): number | undefined {
+    this.checkpointer?.wrote(r.indices.byteLength + r.labels.byteLength + (r.losses?.byteLength ?? 0) + (r.trueClassProbs?.byteLength ?? 0) + 64);
     const result = this.statements.appendReport.run(
       samplerId,
       r.step,
@@ -190,6 +198,7 @@ export class SqliteStorage implements Storage {
       this.statements.deleteFrozen.run(samplerId);
       for (const f of s.frozen) this.statements.insertFrozen.run(samplerId, f.epoch, toBlob(f.level));
     })();
+    this.checkpointer?.wrote(s.labels.byteLength + s.valid.byteLength + s.level.byteLength * (1 + s.frozen.length));
   }
 
   loadSnapshot(samplerId: number): Snapshot | undefined {

@@ -61,8 +61,11 @@ export interface Storage {
   /** The highest step with a stored batch, or -1. */
   highestBatchStep(samplerId: number): number;
 
-  /** Durably appends a report; undefined when (sampler, step, rank) was already reported. */
-  appendReport(samplerId: number, report: ReportRecord): number | undefined;
+  /**
+   * Durably appends reports in one transaction, all or none. For each, its log position, or
+   * undefined when its (sampler, step, rank) was already reported (earlier or in this call).
+   */
+  appendReports(reports: readonly { readonly samplerId: number; readonly report: ReportRecord }[]): (number | undefined)[];
   /** Reports with seq > afterSeq, in seq order. */
   reportsAfter(samplerId: number, afterSeq: number): Iterable<LoggedReport>;
 

@@ -54,11 +54,15 @@ for (const [name, open] of implementations) {
       const s = open(t);
       const a = s.insertSampler('a', config, 'x').id;
       const b = s.insertSampler('b', config, 'x').id;
-      const first = s.appendReport(a, { ...report(0, 0, 0), losses: Float32Array.of(0.5, 2) });
-      const second = s.appendReport(a, report(0, 1, 2));
+      const [first, second, again] = s.appendReports([
+        { samplerId: a, report: { ...report(0, 0, 0), losses: Float32Array.of(0.5, 2) } },
+        { samplerId: a, report: report(0, 1, 2) },
+        { samplerId: a, report: report(0, 1, 0) },
+      ]);
       assert.ok(first !== undefined && second !== undefined && second > first);
-      assert.equal(s.appendReport(a, report(0, 0, 1)), undefined, 'same (step, rank) again');
-      assert.ok(s.appendReport(b, report(0, 0, 0)) !== undefined, 'other samplers are independent');
+      assert.equal(again, undefined, 'same (step, rank) twice in one call');
+      assert.deepEqual(s.appendReports([{ samplerId: a, report: report(0, 0, 1) }]), [undefined], 'same (step, rank) again');
+      assert.ok(s.appendReports([{ samplerId: b, report: report(0, 0, 0) }])[0] !== undefined, 'other samplers are independent');
       const logged = [...s.reportsAfter(a, 0)];
       assert.deepEqual(logged.map((r) => [r.seq, r.step, r.rank, [...r.indices], [...r.labels]]), [
         [first, 0, 0, [0, 1], [2, 1]],
@@ -100,7 +104,7 @@ for (const [name, open] of implementations) {
       const s = open(t);
       const id = s.insertSampler('a', config, 'x').id;
       s.insertBatches(id, new Map([[0, { worldSize: 1, indices: Uint32Array.of(0, 1) }]]));
-      s.appendReport(id, report(0, 0, 0));
+      s.appendReports([{ samplerId: id, report: report(0, 0, 0) }]);
       s.deleteSampler(id);
       assert.deepEqual(s.loadSamplers(), []);
       const again = s.insertSampler('a', config, 'x').id;

@@ -3,7 +3,7 @@ nor TensorFlow; takes lists, numpy arrays or tensors."""
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Sequence, TypeVar
+from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
 
 import grpc
 
@@ -90,6 +90,23 @@ def _info(message: Any) -> SamplerInfo:
     )
 
 
+def _batch(b: Any) -> Batch:
+    return Batch(indices=list(b.indices), step=b.step, epoch=b.epoch, selection_pressure=b.selection_pressure,
+                 phase=pb.PHASE.values_by_number[b.phase].name, global_batch_size=b.global_batch_size)
+
+
+def _report(sampler: str, step: int, indices: Any, labels: Any, rank: int, world_size: int,
+            losses: Optional[Any], true_class_probs: Optional[Any]) -> Any:
+    request = pb.ReportPredictionsRequest(
+        sampler=sampler, step=step, rank=rank, world_size=world_size,
+        indices=to_index_list(indices, "indices"), predicted_labels=to_index_list(labels, "predicted_labels"))
+    for field, values in (("losses", losses), ("true_class_probs", true_class_probs)):
+        floats = optional_floats(values)
+        if floats is not None:
+            getattr(request, field).extend(floats)
+    return request
+
+
 class SamplerClient:
     """Client of one recency-sampler service.
 
@@ -116,6 +133,8 @@ class SamplerClient:
                 ("DeleteSampler", pb.DeleteSamplerRequest, pb.DeleteSamplerResponse),
                 ("NextBatch", pb.NextBatchRequest, pb.Batch),
                 ("ReportPredictions", pb.ReportPredictionsRequest, pb.ReportPredictionsResponse),
+                ("NextBatches", pb.NextBatchesRequest, pb.NextBatchesResponse),
+                ("ReportPredictionsBulk", pb.ReportPredictionsBulkRequest, pb.ReportPredictionsBulkResponse),
             ]
         }
 
@@ -151,24 +170,30 @@ class SamplerClient:
     def next_batch(self, sampler: str, step: int, *, rank: int = 0, world_size: int = 1) -> Batch:
         """This rank's share of the global batch of ``step`` (the same on every call)."""
         b = self._call("NextBatch", pb.NextBatchRequest(sampler=sampler, step=step, rank=rank, world_size=world_size))
-        return Batch(indices=list(b.indices), step=b.step, epoch=b.epoch, selection_pressure=b.selection_pressure,
-                     phase=pb.PHASE.values_by_number[b.phase].name, global_batch_size=b.global_batch_size)
+        return _batch(b)
+
+    def next_batches(self, sampler: str, step: int, count: int, *, rank: int = 0, world_size: int = 1) -> List[Batch]:
+        """Steps [step, step + count) in one call (count <= 64): what next_batch gives for each."""
+        response = self._call("NextBatches", pb.NextBatchesRequest(sampler=sampler, step=step, count=count, rank=rank,
+                                                                   world_size=world_size))
+        return [_batch(b) for b in response.batches]
 
     def report(self, sampler: str, step: int, indices: Any, predicted_labels: Any, *, rank: int = 0,
                world_size: int = 0, losses: Optional[Any] = None,
                true_class_probs: Optional[Any] = None) -> ReportResult:
         """Records the predicted labels of the samples a rank trained on at ``step``."""
-        request = pb.ReportPredictionsRequest(
-            sampler=sampler, step=step, rank=rank, world_size=world_size,
-            indices=to_index_list(indices, "indices"),
-            predicted_labels=to_index_list(predicted_labels, "predicted_labels"),
-        )
-        for field, values in (("losses", losses), ("true_class_probs", true_class_probs)):
-            floats = optional_floats(values)
-            if floats is not None:
-                getattr(request, field).extend(floats)
+        request = _report(sampler, step, indices, predicted_labels, rank, world_size, losses, true_class_probs)
         r = self._call("ReportPredictions", request)
         return ReportResult(accepted=r.accepted, duplicate=r.duplicate)
+
+    def report_many(self, sampler: str, reports: Sequence[Tuple[int, Any, Any]], *, rank: int = 0,
+                    world_size: int = 0) -> List[ReportResult]:
+        """Several (step, indices, predicted_labels) reports of one rank in one call (up to 256):
+        all recorded, or none if one is invalid."""
+        request = pb.ReportPredictionsBulkRequest(
+            reports=[_report(sampler, step, i, labels, rank, world_size, None, None) for step, i, labels in reports])
+        return [ReportResult(accepted=r.accepted, duplicate=r.duplicate)
+                for r in self._call("ReportPredictionsBulk", request).results]
 
     # -- plumbing -------------------------------------------------------------------------
     def close(self) -> None:

@@ -6,6 +6,7 @@ PyTorch sampler and the TensorFlow helpers wrap it.
 """
 import queue
 import threading
+import time
 from collections import OrderedDict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple
@@ -14,6 +15,8 @@ from ._arrays import predicted_labels, to_index_list
 from .client import SamplerClient, SamplerInfo
 
 _STOP = object()
+REPORT_CHUNK = 32  # reports per call at most
+REPORT_DELAY = 0.2  # seconds a report may wait for others to share its call
 
 
 class BatchStream:
@@ -41,7 +44,8 @@ class BatchStream:
         self._yielded_in_epoch = 0
         self._reported_until = -1  # highest global step reported in the current epoch
         self._prefetch = prefetch
-        self._fetcher = ThreadPoolExecutor(max_workers=prefetch, thread_name_prefix="recency-fetch")
+        self._fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recency-fetch")
+        self._flush_now = threading.Event()
         # Recently yielded batches, so report() can find a batch's step from its indices.
         self._step_of: "OrderedDict[Tuple[int, ...], int]" = OrderedDict()
         self._reports: "queue.Queue[Any]" = queue.Queue(maxsize=report_queue)
@@ -80,19 +84,27 @@ class BatchStream:
         end = first + self.steps_per_epoch
         self._yielded_in_epoch = self._resume_at
         self._reported_until = start - 1
+        # Chunks of `prefetch` steps per call (one call costs the service about what one step
+        # does), the next chunk in flight while this one is consumed; never past the epoch.
         pending: Deque[Future] = deque()
         next_step = start
-        while next_step < end and len(pending) < self._prefetch:
-            pending.append(self._fetch(next_step))
-            next_step += 1
+
+        def fetch_more() -> None:
+            nonlocal next_step
+            while next_step < end and len(pending) < 2:
+                count = min(self._prefetch, end - next_step)
+                pending.append(self._fetcher.submit(self.client.next_batches, self.name, next_step, count,
+                                                    rank=self.rank, world_size=self.world_size))
+                next_step += count
+
+        fetch_more()
         while pending:
-            batch = pending.popleft().result()
-            if next_step < end:
-                pending.append(self._fetch(next_step))
-                next_step += 1
-            self._remember(batch.indices, batch.step)
-            self._yielded_in_epoch += 1
-            yield batch.indices
+            chunk = pending.popleft().result()
+            fetch_more()
+            for batch in chunk:
+                self._remember(batch.indices, batch.step)
+                self._yielded_in_epoch += 1
+                yield batch.indices
         self._resume_at = 0
         if epoch + 1 < self.epochs:
             self._epoch = epoch + 1
@@ -119,7 +131,11 @@ class BatchStream:
 
     def flush(self) -> None:
         """Waits until every queued report is acknowledged; raises if one failed."""
-        self._reports.join()
+        self._flush_now.set()
+        try:
+            self._reports.join()
+        finally:
+            self._flush_now.clear()
         self._raise_if_failed()
 
     # -- resuming -------------------------------------------------------------------------
@@ -152,27 +168,34 @@ class BatchStream:
             self._fetcher.shutdown(wait=True)
 
     # -- plumbing -------------------------------------------------------------------------
-    def _fetch(self, step: int) -> "Future":
-        return self._fetcher.submit(self.client.next_batch, self.name, step, rank=self.rank, world_size=self.world_size)
-
     def _remember(self, indices: List[int], step: int) -> None:
         self._step_of[tuple(indices)] = step
         while len(self._step_of) > 4 * self._prefetch + 256:
             self._step_of.popitem(last=False)
 
     def _send_reports(self) -> None:
+        """Sends queued reports, several per call: waits up to REPORT_DELAY seconds (or until
+        flush()) for more after the first, up to REPORT_CHUNK per call."""
         while True:
-            item = self._reports.get()
+            items = [self._reports.get()]
+            deadline = time.monotonic() + REPORT_DELAY
+            while items[-1] is not _STOP and len(items) < REPORT_CHUNK and not self._flush_now.is_set():
+                try:
+                    items.append(self._reports.get(timeout=max(0.0, min(0.01, deadline - time.monotonic()))))
+                except queue.Empty:
+                    if time.monotonic() >= deadline:
+                        break
+            reports = [item for item in items if item is not _STOP]
             try:
-                if item is _STOP:
-                    return
-                if self._error is None:
-                    step, indices, labels = item
-                    self.client.report(self.name, step, indices, labels, rank=self.rank, world_size=self.world_size)
+                if reports and self._error is None:
+                    self.client.report_many(self.name, reports, rank=self.rank, world_size=self.world_size)
             except BaseException as error:  # surfaced at the next call
                 self._error = error
             finally:
-                self._reports.task_done()
+                for _ in items:
+                    self._reports.task_done()
+            if items[-1] is _STOP:
+                return
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:

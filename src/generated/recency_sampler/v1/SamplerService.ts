@@ -10,6 +10,10 @@ import type { GetSamplerRequest as _recency_sampler_v1_GetSamplerRequest, GetSam
 import type { ListSamplersRequest as _recency_sampler_v1_ListSamplersRequest, ListSamplersRequest__Output as _recency_sampler_v1_ListSamplersRequest__Output } from '../../recency_sampler/v1/ListSamplersRequest.js';
 import type { ListSamplersResponse as _recency_sampler_v1_ListSamplersResponse, ListSamplersResponse__Output as _recency_sampler_v1_ListSamplersResponse__Output } from '../../recency_sampler/v1/ListSamplersResponse.js';
 import type { NextBatchRequest as _recency_sampler_v1_NextBatchRequest, NextBatchRequest__Output as _recency_sampler_v1_NextBatchRequest__Output } from '../../recency_sampler/v1/NextBatchRequest.js';
+import type { NextBatchesRequest as _recency_sampler_v1_NextBatchesRequest, NextBatchesRequest__Output as _recency_sampler_v1_NextBatchesRequest__Output } from '../../recency_sampler/v1/NextBatchesRequest.js';
+import type { NextBatchesResponse as _recency_sampler_v1_NextBatchesResponse, NextBatchesResponse__Output as _recency_sampler_v1_NextBatchesResponse__Output } from '../../recency_sampler/v1/NextBatchesResponse.js';
+import type { ReportPredictionsBulkRequest as _recency_sampler_v1_ReportPredictionsBulkRequest, ReportPredictionsBulkRequest__Output as _recency_sampler_v1_ReportPredictionsBulkRequest__Output } from '../../recency_sampler/v1/ReportPredictionsBulkRequest.js';
+import type { ReportPredictionsBulkResponse as _recency_sampler_v1_ReportPredictionsBulkResponse, ReportPredictionsBulkResponse__Output as _recency_sampler_v1_ReportPredictionsBulkResponse__Output } from '../../recency_sampler/v1/ReportPredictionsBulkResponse.js';
 import type { ReportPredictionsRequest as _recency_sampler_v1_ReportPredictionsRequest, ReportPredictionsRequest__Output as _recency_sampler_v1_ReportPredictionsRequest__Output } from '../../recency_sampler/v1/ReportPredictionsRequest.js';
 import type { ReportPredictionsResponse as _recency_sampler_v1_ReportPredictionsResponse, ReportPredictionsResponse__Output as _recency_sampler_v1_ReportPredictionsResponse__Output } from '../../recency_sampler/v1/ReportPredictionsResponse.js';
 import type { Sampler as _recency_sampler_v1_Sampler, Sampler__Output as _recency_sampler_v1_Sampler__Output } from '../../recency_sampler/v1/Sampler.js';
@@ -60,6 +64,15 @@ export interface SamplerServiceClient extends grpc.Client {
   nextBatch(argument: _recency_sampler_v1_NextBatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_recency_sampler_v1_Batch__Output>): grpc.ClientUnaryCall;
   nextBatch(argument: _recency_sampler_v1_NextBatchRequest, callback: grpc.requestCallback<_recency_sampler_v1_Batch__Output>): grpc.ClientUnaryCall;
   
+  NextBatches(argument: _recency_sampler_v1_NextBatchesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_recency_sampler_v1_NextBatchesResponse__Output>): grpc.ClientUnaryCall;
+  NextBatches(argument: _recency_sampler_v1_NextBatchesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_recency_sampler_v1_NextBatchesResponse__Output>): grpc.ClientUnaryCall;
+  NextBatches(argument: _recency_sampler_v1_NextBatchesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_recency_sampler_v1_NextBatchesResponse__Output>): grpc.ClientUnaryCall;
+  NextBatches(argument: _recency_sampler_v1_NextBatchesRequest, callback: grpc.requestCallback<_recency_sampler_v1_NextBatchesResponse__Output>): grpc.ClientUnaryCall;
+  nextBatches(argument: _recency_sampler_v1_NextBatchesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_recency_sampler_v1_NextBatchesResponse__Output>): grpc.ClientUnaryCall;
+  nextBatches(argument: _recency_sampler_v1_NextBatchesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_recency_sampler_v1_NextBatchesResponse__Output>): grpc.ClientUnaryCall;
+  nextBatches(argument: _recency_sampler_v1_NextBatchesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_recency_sampler_v1_NextBatchesResponse__Output>): grpc.ClientUnaryCall;
+  nextBatches(argument: _recency_sampler_v1_NextBatchesRequest, callback: grpc.requestCallback<_recency_sampler_v1_NextBatchesResponse__Output>): grpc.ClientUnaryCall;
+  
   ReportPredictions(argument: _recency_sampler_v1_ReportPredictionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_recency_sampler_v1_ReportPredictionsResponse__Output>): grpc.ClientUnaryCall;
   ReportPredictions(argument: _recency_sampler_v1_ReportPredictionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_recency_sampler_v1_ReportPredictionsResponse__Output>): grpc.ClientUnaryCall;
   ReportPredictions(argument: _recency_sampler_v1_ReportPredictionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_recency_sampler_v1_ReportPredictionsResponse__Output>): grpc.ClientUnaryCall;
@@ -68,6 +81,15 @@ export interface SamplerServiceClient extends grpc.Client {
   reportPredictions(argument: _recency_sampler_v1_ReportPredictionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_recency_sampler_v1_ReportPredictionsResponse__Output>): grpc.ClientUnaryCall;
   reportPredictions(argument: _recency_sampler_v1_ReportPredictionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_recency_sampler_v1_ReportPredictionsResponse__Output>): grpc.ClientUnaryCall;
   reportPredictions(argument: _recency_sampler_v1_ReportPredictionsRequest, callback: grpc.requestCallback<_recency_sampler_v1_ReportPredictionsResponse__Output>): grpc.ClientUnaryCall;
+  
+  ReportPredictionsBulk(argument: _recency_sampler_v1_ReportPredictionsBulkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_recency_sampler_v1_ReportPredictionsBulkResponse__Output>): grpc.ClientUnaryCall;
+  ReportPredictionsBulk(argument: _recency_sampler_v1_ReportPredictionsBulkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_recency_sampler_v1_ReportPredictionsBulkResponse__Output>): grpc.ClientUnaryCall;
+  ReportPredictionsBulk(argument: _recency_sampler_v1_ReportPredictionsBulkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_recency_sampler_v1_ReportPredictionsBulkResponse__Output>): grpc.ClientUnaryCall;
+  ReportPredictionsBulk(argument: _recency_sampler_v1_ReportPredictionsBulkRequest, callback: grpc.requestCallback<_recency_sampler_v1_ReportPredictionsBulkResponse__Output>): grpc.ClientUnaryCall;
+  reportPredictionsBulk(argument: _recency_sampler_v1_ReportPredictionsBulkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_recency_sampler_v1_ReportPredictionsBulkResponse__Output>): grpc.ClientUnaryCall;
+  reportPredictionsBulk(argument: _recency_sampler_v1_ReportPredictionsBulkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_recency_sampler_v1_ReportPredictionsBulkResponse__Output>): grpc.ClientUnaryCall;
+  reportPredictionsBulk(argument: _recency_sampler_v1_ReportPredictionsBulkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_recency_sampler_v1_ReportPredictionsBulkResponse__Output>): grpc.ClientUnaryCall;
+  reportPredictionsBulk(argument: _recency_sampler_v1_ReportPredictionsBulkRequest, callback: grpc.requestCallback<_recency_sampler_v1_ReportPredictionsBulkResponse__Output>): grpc.ClientUnaryCall;
   
 }
 
@@ -82,7 +104,11 @@ export interface SamplerServiceHandlers extends grpc.UntypedServiceImplementatio
   
   NextBatch: grpc.handleUnaryCall<_recency_sampler_v1_NextBatchRequest__Output, _recency_sampler_v1_Batch>;
   
+  NextBatches: grpc.handleUnaryCall<_recency_sampler_v1_NextBatchesRequest__Output, _recency_sampler_v1_NextBatchesResponse>;
+  
   ReportPredictions: grpc.handleUnaryCall<_recency_sampler_v1_ReportPredictionsRequest__Output, _recency_sampler_v1_ReportPredictionsResponse>;
+  
+  ReportPredictionsBulk: grpc.handleUnaryCall<_recency_sampler_v1_ReportPredictionsBulkRequest__Output, _recency_sampler_v1_ReportPredictionsBulkResponse>;
   
 }
 
@@ -92,5 +118,7 @@ export interface SamplerServiceDefinition extends grpc.ServiceDefinition {
   GetSampler: MethodDefinition<_recency_sampler_v1_GetSamplerRequest, _recency_sampler_v1_Sampler, _recency_sampler_v1_GetSamplerRequest__Output, _recency_sampler_v1_Sampler__Output>
   ListSamplers: MethodDefinition<_recency_sampler_v1_ListSamplersRequest, _recency_sampler_v1_ListSamplersResponse, _recency_sampler_v1_ListSamplersRequest__Output, _recency_sampler_v1_ListSamplersResponse__Output>
   NextBatch: MethodDefinition<_recency_sampler_v1_NextBatchRequest, _recency_sampler_v1_Batch, _recency_sampler_v1_NextBatchRequest__Output, _recency_sampler_v1_Batch__Output>
+  NextBatches: MethodDefinition<_recency_sampler_v1_NextBatchesRequest, _recency_sampler_v1_NextBatchesResponse, _recency_sampler_v1_NextBatchesRequest__Output, _recency_sampler_v1_NextBatchesResponse__Output>
   ReportPredictions: MethodDefinition<_recency_sampler_v1_ReportPredictionsRequest, _recency_sampler_v1_ReportPredictionsResponse, _recency_sampler_v1_ReportPredictionsRequest__Output, _recency_sampler_v1_ReportPredictionsResponse__Output>
+  ReportPredictionsBulk: MethodDefinition<_recency_sampler_v1_ReportPredictionsBulkRequest, _recency_sampler_v1_ReportPredictionsBulkResponse, _recency_sampler_v1_ReportPredictionsBulkRequest__Output, _recency_sampler_v1_ReportPredictionsBulkResponse__Output>
 }
