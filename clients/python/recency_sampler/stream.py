@@ -15,8 +15,10 @@ from ._arrays import predicted_labels, to_index_list
 from .client import SamplerClient, SamplerInfo
 
 _STOP = object()
-REPORT_CHUNK = 32  # reports per call at most
-REPORT_DELAY = 0.2  # seconds a report may wait for others to share its call
+# Every call costs both processes CPU that training would otherwise use, so reports share calls:
+# one may wait up to REPORT_DELAY for others (flush() and the epoch's end cut the wait short).
+REPORT_CHUNK = 64  # reports per call at most
+REPORT_DELAY = 1.0  # seconds
 
 
 class BatchStream:
@@ -24,11 +26,11 @@ class BatchStream:
                  batch_size: int, epochs: int, window: Optional[int] = None,
                  warmup_epochs: Optional[int] = None, initial_pressure: Optional[float] = None,
                  seed: int = 0, strategy: str = "recency_bias", drop_last: bool = False,
-                 rank: int = 0, world_size: int = 1, prefetch: int = 4, report_queue: int = 64):
+                 rank: int = 0, world_size: int = 1, prefetch: int = 16, report_queue: int = 256):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank must be in [0, world_size = {world_size}), got {rank}")
-        if prefetch < 1:
-            raise ValueError(f"prefetch must be >= 1, got {prefetch}")
+        if not 1 <= prefetch <= 64:
+            raise ValueError(f"prefetch must be in [1, 64] (steps fetched per call), got {prefetch}")
         self.client = client
         self.name = name
         self.rank = rank

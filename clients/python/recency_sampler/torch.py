@@ -36,7 +36,7 @@ class RecencyBatchSampler(Sampler[List[int]]):
                  epochs: int, window: Optional[int] = None, warmup_epochs: Optional[int] = None,
                  initial_pressure: Optional[float] = None, seed: int = 0, strategy: str = "recency_bias",
                  drop_last: bool = False, rank: Optional[int] = None, world_size: Optional[int] = None,
-                 prefetch: int = 4):
+                 prefetch: int = 16):
         super().__init__()
         distributed = dist.is_available() and dist.is_initialized()
         if world_size is None:
