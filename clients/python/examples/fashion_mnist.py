@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 import numpy as np
 import torch
@@ -133,6 +133,11 @@ class LocalService:
 
 
 def train(args: argparse.Namespace, target: Optional[str]) -> List[EpochRecord]:
+    return list(train_epochs(args, target))
+
+
+def train_epochs(args: argparse.Namespace, target: Optional[str]) -> Iterator[EpochRecord]:
+    """Trains, yielding each epoch's record as it ends (so two runs can be interleaved)."""
     torch.manual_seed(args.seed)
     train_set, test = load(args.data_dir, args.limit_train)
     data = IndexedDataset(train_set)
@@ -152,7 +157,6 @@ def train(args: argparse.Namespace, target: Optional[str]) -> List[EpochRecord]:
             strategy=args.strategy, window=args.window, warmup_epochs=args.warmup_epochs,
             initial_pressure=args.initial_pressure, seed=args.seed)
         loader = DataLoader(data, batch_sampler=sampler)
-    records: List[EpochRecord] = []
     wall = 0.0
     for epoch in range(args.epochs):
         if sampler:
@@ -177,14 +181,13 @@ def train(args: argparse.Namespace, target: Optional[str]) -> List[EpochRecord]:
         batch = client.next_batch(sampler.stream.name, epoch * len(sampler)) if sampler else None
         record = EpochRecord(args.strategy, args.seed, epoch, seconds, wall, total / count, evaluate(model, test),
                              batch.phase if batch else "SHUFFLE", batch.selection_pressure if batch else 1.0)
-        records.append(record)
         if not args.quiet:
             print(f"{args.strategy} seed {args.seed} epoch {epoch}: {seconds:.1f} s, train loss {record.train_loss:.4f}, "
                   f"test error {record.test_error:.4f} ({record.phase}, s_e = {record.selection_pressure:.1f})", flush=True)
+        yield record
     if sampler:
         sampler.close()
         client.close()
-    return records
 
 
 def write_csv(path: str, records: List[EpochRecord]) -> None:

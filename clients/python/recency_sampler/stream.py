@@ -15,6 +15,7 @@ from ._arrays import predicted_labels, to_index_list
 from .client import SamplerClient, SamplerInfo
 
 _STOP = object()
+_FLUSH = object()  # put by flush(): sends what is queued without waiting out REPORT_DELAY
 # Every call costs both processes CPU that training would otherwise use, so reports share calls:
 # one may wait up to REPORT_DELAY for others (flush() and the epoch's end cut the wait short).
 REPORT_CHUNK = 64  # reports per call at most
@@ -47,7 +48,6 @@ class BatchStream:
         self._reported_until = -1  # highest global step reported in the current epoch
         self._prefetch = prefetch
         self._fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recency-fetch")
-        self._flush_now = threading.Event()
         # Recently yielded batches, so report() can find a batch's step from its indices.
         self._step_of: "OrderedDict[Tuple[int, ...], int]" = OrderedDict()
         self._reports: "queue.Queue[Any]" = queue.Queue(maxsize=report_queue)
@@ -133,11 +133,8 @@ class BatchStream:
 
     def flush(self) -> None:
         """Waits until every queued report is acknowledged; raises if one failed."""
-        self._flush_now.set()
-        try:
-            self._reports.join()
-        finally:
-            self._flush_now.clear()
+        self._reports.put(_FLUSH)
+        self._reports.join()
         self._raise_if_failed()
 
     # -- resuming -------------------------------------------------------------------------
@@ -179,15 +176,18 @@ class BatchStream:
         """Sends queued reports, several per call: waits up to REPORT_DELAY seconds (or until
         flush()) for more after the first, up to REPORT_CHUNK per call."""
         while True:
+            # Blocks without polling: a thread waking often would take the GIL from training.
             items = [self._reports.get()]
             deadline = time.monotonic() + REPORT_DELAY
-            while items[-1] is not _STOP and len(items) < REPORT_CHUNK and not self._flush_now.is_set():
+            while items[-1] is not _STOP and items[-1] is not _FLUSH and len(items) < REPORT_CHUNK:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
                 try:
-                    items.append(self._reports.get(timeout=max(0.0, min(0.01, deadline - time.monotonic()))))
+                    items.append(self._reports.get(timeout=remaining))
                 except queue.Empty:
-                    if time.monotonic() >= deadline:
-                        break
-            reports = [item for item in items if item is not _STOP]
+                    break
+            reports = [item for item in items if item is not _STOP and item is not _FLUSH]
             try:
                 if reports and self._error is None:
                     self.client.report_many(self.name, reports, rank=self.rank, world_size=self.world_size)
