@@ -107,6 +107,9 @@ class BatchStream:
                 self._remember(batch.indices, batch.step)
                 self._yielded_in_epoch += 1
                 yield batch.indices
+        # The loop asks for the next batch only after reporting the last one: the epoch's reports
+        # are all queued now (with prefetching loader workers, the next iteration's flush catches up).
+        self.flush()
         self._resume_at = 0
         if epoch + 1 < self.epochs:
             self._epoch = epoch + 1
