@@ -7,13 +7,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startApp } from '../src/app.js';
+import { FrozenDistribution } from '../src/core/distribution.js';
+import { HistoryWindows } from '../src/core/history.js';
+import { Rng } from '../src/core/random.js';
 import { SamplerClient } from '../src/client/sampler-client.js';
 import { SamplerService } from '../src/service/sampler-service.js';
 import { predictBatch } from '../src/sim/synthetic-model.js';
 import { SqliteStorage } from '../src/storage/sqlite-storage.js';
 import { startEchoServer } from './bench/echo-server.js';
 
-const SECTIONS = ['next', 'ingest', 'boundary', 'memory', 'restart'] as const;
+const SECTIONS = ['next', 'draw', 'ingest', 'boundary', 'memory', 'restart'] as const;
 const { values: flags } = parseArgs({ options: { only: { type: 'string' } } });
 const only = flags.only?.split(',') ?? [...SECTIONS];
 for (const name of only) if (!SECTIONS.includes(name as never)) throw new Error(`--only: unknown section ${name} (${SECTIONS.join(', ')})`);
@@ -102,6 +105,26 @@ if (run('next')) {
   echo.close();
   client.close();
   await app.close();
+}
+
+// --- One draw of b = 256 from N = 10^6 windows with many levels, in process, against drawing 256
+// uniform indices with Math.random (the cheapest sampler there is).
+if (run('draw')) {
+  const history = new HistoryWindows(N, 10, 10);
+  for (let s = 0; s < 10; s++) history.record(allIndices, predictBatch(model, allIndices, s));
+  const distribution = new FrozenDistribution(history.level, history.levels.uncertainty, 95);
+  const time = (f: (i: number) => unknown) => {
+    const runs: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < 2000; i++) f(i);
+      runs.push(((performance.now() - t0) / 2000) * 1000);
+    }
+    return median(runs.slice(1));
+  };
+  const draw = time((i) => distribution.draw(256, new Rng(1, 2, i)));
+  const uniform = time(() => Uint32Array.from({ length: 256 }, () => Math.floor(Math.random() * N)));
+  row(`Draw b = 256 from N = 10^6 (${distribution.groupCount} levels) (us)`, draw.toFixed(1), `uniform: ${uniform.toFixed(1)}`, ratio(draw, uniform), '-');
 }
 
 // --- Report ingestion: reports of 1,024 predictions, acknowledged after commit, 8 in flight.
