@@ -34,7 +34,7 @@ export class SamplerRuntime {
   private predictionsSinceSnapshot = 0;
   private readonly frozen = new Map<number, FrozenDistribution>();
   private readonly batchCache = new Map<number, StoredBatch>();
-  /** Batches drawn but not yet written; the service flushes them once per event-loop turn. */
+  /** Batches served but not yet written; the service writes them every 20 ms (and see flushUnsaved). */
   private unsaved = new Map<number, StoredBatch>();
   /** No batch beyond this step exists, in storage or in memory. */
   private highestDrawnStep: number;
