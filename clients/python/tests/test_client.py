@@ -137,3 +137,21 @@ def test_a_killed_and_restarted_service_is_ridden_out_with_no_report_lost_or_dou
         client.close()
     finally:
         service.stop()
+
+
+def test_an_unreachable_service_raises_unavailable_after_the_retry_budget():
+    import socket
+
+    with socket.socket() as s:  # a port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    from recency_sampler import Unavailable
+
+    with SamplerClient(f"127.0.0.1:{port}", retry_timeout=1.0, timeout=2.0) as unreachable:
+        started = time.monotonic()
+        with pytest.raises(Unavailable, match="^GetSampler: ") as e:
+            unreachable.get_sampler("anything")
+        assert 0.5 < time.monotonic() - started < 5.0
+        assert isinstance(e.value, ConnectionError)
+        with pytest.raises(Unavailable):  # not retried: delete is not idempotent
+            unreachable.delete_sampler("anything")
