@@ -48,9 +48,13 @@ const schema = z.object({
   dropLast: z.boolean().default(DEFAULTS.dropLast),
 });
 
-/** The contract's (snake_case) name of a config field, for error messages. */
+/** A field's name as the contract (and so the user) spells it: datasetSize -> dataset_size. */
+export function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
 function fieldName(key: PropertyKey | undefined): string {
-  return `config.${String(key).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+  return `config.${snakeCase(String(key))}`;
 }
 
 /** Validates a requested config and fills in its defaults, or throws INVALID_ARGUMENT naming the field. */

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { failedPrecondition, invalidArgument, SamplerError } from '../core/errors.js';
 import { checkName, checkRank, checkReport, checkStep, checkWorldSize, type ReportFields } from '../core/requests.js';
-import { configsEqual, normalizeConfig, type SamplerConfig, type SamplerConfigInput } from '../core/sampler-config.js';
+import { configsEqual, normalizeConfig, snakeCase, type SamplerConfig, type SamplerConfigInput } from '../core/sampler-config.js';
 import { stepsPerEpoch, totalSteps } from '../core/schedule.js';
 import { shareOf } from '../core/shares.js';
 import type { Phase } from '../core/strategy.js';
@@ -285,6 +285,6 @@ function view(runtime: SamplerRuntime): SamplerView {
 function describeDifference(a: SamplerConfig, b: SamplerConfig): string {
   return (Object.keys(a) as (keyof SamplerConfig)[])
     .filter((key) => a[key] !== b[key])
-    .map((key) => `${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}: ${String(a[key])} != ${String(b[key])}`)
+    .map((key) => `${snakeCase(key)}: ${String(a[key])} != ${String(b[key])}`)
     .join(', ');
 }

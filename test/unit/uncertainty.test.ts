@@ -84,4 +84,13 @@ describe('LevelKeyer', () => {
     for (let h = 1; h <= 10; h++) for (const f of distinctF(h)) all.add(f);
     assert.equal(all.size, 107);
   });
+
+  it('has 43,820 count multisets for windows up to q = 32, so level ids fit 16 bits (why window <= 32)', () => {
+    const p = new Array<number>(33).fill(0);
+    p[0] = 1;
+    for (let part = 1; part <= 32; part++) for (let n = part; n <= 32; n++) p[n]! += p[n - part]!;
+    const multisets = p.reduce((sum, count) => sum + count, 0);
+    assert.equal(multisets, 43_820);
+    assert.ok(multisets < 65_536);
+  });
 });
