@@ -1,6 +1,6 @@
 // Validation of the per-call fields of NextBatch and ReportPredictions against a sampler's
 // config. Pure: returns clean typed values or throws an error naming the field.
-import { invalidArgument } from './errors.js';
+import { failedPrecondition, invalidArgument } from './errors.js';
 import type { SamplerConfig } from './sampler-config.js';
 import { totalSteps } from './schedule.js';
 
@@ -65,6 +65,19 @@ export function checkReport(config: SamplerConfig, fields: ReportFields): Checke
   const losses = optionalFloats(fields.losses, n, 'losses', (v) => Number.isFinite(v) && v >= 0, 'a finite number >= 0');
   const trueClassProbs = optionalFloats(fields.trueClassProbs, n, 'true_class_probs', (v) => v >= 0 && v <= 1, 'in [0, 1]');
   return { indices, labels, losses, trueClassProbs };
+}
+
+/** The report fields a strategy learns from besides labels: missing, the report cannot be used. */
+export function checkStrategyFields(config: SamplerConfig, report: CheckedReport): void {
+  if (config.strategy === 'ONLINE_BATCH' && !report.losses) {
+    throw failedPrecondition('losses', 'the sampler uses ONLINE_BATCH, which ranks samples by their latest loss: send one loss per index');
+  }
+  if (config.strategy === 'ACTIVE_BIAS' && !report.trueClassProbs) {
+    throw failedPrecondition(
+      'true_class_probs',
+      'the sampler uses ACTIVE_BIAS, which needs the predicted probability of the true class: send one per index',
+    );
+  }
 }
 
 function toUint32(values: ArrayLike<number>, bound: number, field: string, boundName: string): Uint32Array {

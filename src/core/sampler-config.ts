@@ -1,11 +1,11 @@
 // A sampler's configuration: its defaults in one place, validated once, then frozen.
 import { z } from 'zod';
-import { invalidArgument, SamplerError } from './errors.js';
+import { invalidArgument } from './errors.js';
 
 export const STRATEGIES = ['RECENCY_BIAS', 'RANDOM', 'ONLINE_BATCH', 'ACTIVE_BIAS'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
-/** Strategies this version serves; the others are reserved names in the contract. */
-export const SERVED_STRATEGIES: readonly StrategyName[] = ['RECENCY_BIAS', 'RANDOM'];
+export const ACTIVE_BIAS_MODES = ['SAMPLE', 'REWEIGHT'] as const;
+export type ActiveBiasMode = (typeof ACTIVE_BIAS_MODES)[number];
 
 export const MAX_WINDOW = 32; // keeps the distinct uncertainty levels below 2^16 (43,820 at q = 32)
 const UINT32_MAX = 0xffff_ffff;
@@ -21,12 +21,23 @@ export interface SamplerConfig {
   readonly warmupEpochs: number;
   readonly seed: number;
   readonly dropLast: boolean;
+  /** eps of Active Bias: P(i) proportional to std_hat(i) + eps. */
+  readonly activeBiasEpsilon: number;
+  readonly activeBiasMode: ActiveBiasMode;
 }
 
 /** What a caller may send: every field optional, as proto3 decodes it. */
 export type SamplerConfigInput = { [K in keyof SamplerConfig]?: SamplerConfig[K] | undefined };
 
-export const DEFAULTS = { window: 10, initialPressure: 100, strategy: 'RECENCY_BIAS', seed: 0, dropLast: false } as const;
+export const DEFAULTS = {
+  window: 10,
+  initialPressure: 100,
+  strategy: 'RECENCY_BIAS',
+  seed: 0,
+  dropLast: false,
+  activeBiasEpsilon: 0.2,
+  activeBiasMode: 'SAMPLE',
+} as const;
 
 const count = (min: number, max = UINT32_MAX) =>
   z.number().int(`must be an integer`).min(min, `must be >= ${min}`).max(max, `must be <= ${max}`);
@@ -46,6 +57,8 @@ const schema = z.object({
   warmupEpochs: count(0).optional(),
   seed: count(0).default(DEFAULTS.seed),
   dropLast: z.boolean().default(DEFAULTS.dropLast),
+  activeBiasEpsilon: z.number().gt(0, 'must be > 0').max(1e6, 'must be <= 1e6').default(DEFAULTS.activeBiasEpsilon),
+  activeBiasMode: z.enum(ACTIVE_BIAS_MODES, `must be one of ${ACTIVE_BIAS_MODES.join(', ')}`).default(DEFAULTS.activeBiasMode),
 });
 
 /** A field's name as the contract (and so the user) spells it: datasetSize -> dataset_size. */
@@ -71,9 +84,6 @@ export function normalizeConfig(input: SamplerConfigInput | undefined): SamplerC
     throw invalidArgument(fieldName(key), `${issue?.message ?? 'is invalid'}${got}`);
   }
   const c = parsed.data;
-  if (!SERVED_STRATEGIES.includes(c.strategy)) {
-    throw new SamplerError('unimplemented', `config.strategy: ${c.strategy} is reserved and not served yet`);
-  }
   if (c.batchSize > c.datasetSize) {
     throw invalidArgument('config.batch_size', `must be <= dataset_size (${c.datasetSize}), got ${c.batchSize}`);
   }
@@ -83,6 +93,15 @@ export function normalizeConfig(input: SamplerConfigInput | undefined): SamplerC
     throw invalidArgument('config.warmup_epochs', `must be <= epochs (${c.epochs}), got ${warmupEpochs}${why}`);
   }
   return Object.freeze({ ...c, warmupEpochs });
+}
+
+/** A config stored by an older version, with the defaults of fields added since. */
+export function withLaterDefaults(stored: Omit<SamplerConfig, 'activeBiasEpsilon' | 'activeBiasMode'> & Partial<SamplerConfig>): SamplerConfig {
+  return Object.freeze({
+    ...stored,
+    activeBiasEpsilon: stored.activeBiasEpsilon ?? DEFAULTS.activeBiasEpsilon,
+    activeBiasMode: stored.activeBiasMode ?? DEFAULTS.activeBiasMode,
+  });
 }
 
 export function configsEqual(a: SamplerConfig, b: SamplerConfig): boolean {

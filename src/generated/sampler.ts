@@ -26,6 +26,7 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   recency_sampler: {
     v1: {
+      ActiveBiasMode: EnumTypeDefinition
       Batch: MessageTypeDefinition<_recency_sampler_v1_Batch, _recency_sampler_v1_Batch__Output>
       CreateSamplerRequest: MessageTypeDefinition<_recency_sampler_v1_CreateSamplerRequest, _recency_sampler_v1_CreateSamplerRequest__Output>
       DeleteSamplerRequest: MessageTypeDefinition<_recency_sampler_v1_DeleteSamplerRequest, _recency_sampler_v1_DeleteSamplerRequest__Output>

@@ -2,7 +2,9 @@
 // handler is wrapped so an exception becomes a status instead of taking the process down.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { ActiveBiasMode, SamplerConfigInput } from '../core/sampler-config.js';
 import type { Batch } from '../generated/recency_sampler/v1/Batch.js';
+import type { CreateSamplerRequest__Output } from '../generated/recency_sampler/v1/CreateSamplerRequest.js';
 import type { Sampler } from '../generated/recency_sampler/v1/Sampler.js';
 import type { SamplerServiceHandlers } from '../generated/recency_sampler/v1/SamplerService.js';
 import { MAX_MESSAGE_BYTES, samplerProto } from '../proto.js';
@@ -45,6 +47,8 @@ function encodeSampler(s: SamplerView): Sampler {
       warmupEpochs: c.warmupEpochs,
       seed: c.seed,
       dropLast: c.dropLast,
+      activeBiasEpsilon: c.activeBiasEpsilon,
+      activeBiasMode: `ACTIVE_BIAS_${c.activeBiasMode}`,
     },
     stepsPerEpoch: s.stepsPerEpoch,
     totalSteps: s.totalSteps,
@@ -62,12 +66,22 @@ function encodeBatch(b: BatchView): Batch {
     selectionPressure: b.selectionPressure,
     phase: b.phase,
     globalBatchSize: b.globalBatchSize,
+    lossWeights: b.lossWeights ? Array.from(b.lossWeights) : [],
   };
+}
+
+/** The contract's enum spelling to the config's: ACTIVE_BIAS_REWEIGHT -> REWEIGHT. */
+function decodeConfig(config: CreateSamplerRequest__Output['config']): SamplerConfigInput | undefined {
+  if (!config) return undefined;
+  const { activeBiasMode, ...rest } = config;
+  // An enum number this version does not know arrives as a number; validation names it.
+  const mode = typeof activeBiasMode === 'string' ? activeBiasMode.replace(/^ACTIVE_BIAS_/, '') : activeBiasMode;
+  return { ...rest, activeBiasMode: mode as ActiveBiasMode | undefined };
 }
 
 export function samplerHandlers(service: SamplerService, log: Logger): SamplerServiceHandlers {
   return {
-    CreateSampler: unary(log, 'CreateSampler', (r) => encodeSampler(service.create(r.name, r.config))),
+    CreateSampler: unary(log, 'CreateSampler', (r) => encodeSampler(service.create(r.name, decodeConfig(r.config)))),
     GetSampler: unary(log, 'GetSampler', (r) => encodeSampler(service.get(r.name))),
     ListSamplers: unary(log, 'ListSamplers', () => ({ samplers: service.list().map(encodeSampler) })),
     DeleteSampler: unary(log, 'DeleteSampler', (r) => {

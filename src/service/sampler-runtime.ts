@@ -1,12 +1,25 @@
 // One sampler's live state: its label windows, the frozen distributions of the epochs in use and
 // a cache of recent global batches. Rebuilt on start-up from the snapshot plus the report log.
-import { FrozenDistribution } from '../core/distribution.js';
 import { failedPrecondition } from '../core/errors.js';
 import { HistoryWindows } from '../core/history.js';
+import { SampleSignals } from '../core/sample-signals.js';
+import { WeightedDistribution } from '../core/weighted-distribution.js';
 import type { SamplerConfig } from '../core/sampler-config.js';
 import { stepsPerEpoch, totalSteps } from '../core/schedule.js';
-import { adaptiveBatch, epochOfStep, epochPlan, needsDistribution, permutationBatch, type EpochPlan } from '../core/strategy.js';
-import type { FreezePoint, Snapshot, Storage, StoredBatch, StoredSampler } from '../storage/storage.js';
+import {
+  adaptiveBatch,
+  distributionOf,
+  epochOfStep,
+  epochPlan,
+  freezeState,
+  lossWeights,
+  permutationBatch,
+  stateOf,
+  type EpochDistribution,
+  type EpochPlan,
+  type FrozenState,
+} from '../core/strategy.js';
+import type { FreezePoint, ReportRecord, Snapshot, Storage, StoredBatch, StoredSampler } from '../storage/storage.js';
 
 /** Distributions kept in memory: the current epoch and the one before, for ranks lagging behind. */
 const HELD_EPOCHS = 2;
@@ -23,16 +36,21 @@ const BATCH_CACHE_SIZE = 1024;
 export interface GlobalBatch extends StoredBatch {
   readonly epoch: number;
   readonly plan: EpochPlan;
+  /** The plan's pressure, or the frozen distribution's where the strategy has no schedule. */
+  readonly pressure: number;
+  /** Per-index loss weights of the global batch (Active Bias, reweighting variant). */
+  readonly lossWeights: Float32Array | undefined;
 }
 
 export class SamplerRuntime {
   readonly history: HistoryWindows;
+  readonly signals: SampleSignals;
   /** Log position of the last report applied to the history. */
   private lastSeq = 0;
   reportsReceived = 0;
   predictionsReceived = 0;
   private predictionsSinceSnapshot = 0;
-  private readonly frozen = new Map<number, FrozenDistribution>();
+  private readonly frozen = new Map<number, EpochDistribution>();
   private readonly batchCache = new Map<number, StoredBatch>();
   /** Batches served but not yet written; the service writes them every 20 ms (and see flushUnsaved). */
   private unsaved = new Map<number, StoredBatch>();
@@ -48,6 +66,7 @@ export class SamplerRuntime {
   ) {
     const c = stored.config;
     this.history = new HistoryWindows(c.datasetSize, c.window, c.numClasses);
+    this.signals = new SampleSignals(c.datasetSize);
     this.highestDrawnStep = storage.highestBatchStep(stored.id);
   }
 
@@ -71,7 +90,7 @@ export class SamplerRuntime {
     let next = 0;
     for (const report of storage.reportsAfter(stored.id, runtime.lastSeq)) {
       for (; next < pending.length && (pending[next]?.seq ?? 0) < report.seq; next++) runtime.freeze(pending[next]!.epoch);
-      runtime.apply(report.seq, report.indices, report.labels);
+      runtime.apply(report.seq, report);
     }
     for (; next < pending.length; next++) runtime.freeze(pending[next]!.epoch);
     return runtime;
@@ -89,7 +108,16 @@ export class SamplerRuntime {
     }
     batch ??= this.keep(step, { worldSize, indices: this.draw(step) });
     this.lastServedStep = step;
-    return { ...batch, epoch, plan };
+    // Loss weights need the epoch's state (frozen now if this is its first batch); the pressure
+    // of a strategy without a schedule is known while its distribution is held.
+    const distribution = plan.lossWeights ? this.distributionOf(epoch, plan) : this.frozen.get(epoch);
+    return {
+      ...batch,
+      epoch,
+      plan,
+      pressure: distribution?.pressure ?? plan.pressure,
+      lossWeights: plan.lossWeights && distribution instanceof WeightedDistribution ? lossWeights(distribution.weights, batch.indices) : undefined,
+    };
   }
 
   /**
@@ -104,7 +132,7 @@ export class SamplerRuntime {
     const end = Math.min(from + ahead, (epoch + 1) * stepsPerEpoch(this.config), totalSteps(this.config));
     if (this.predrawn.size > 4 * ahead) this.predrawn.clear(); // the run moved elsewhere
     const plan = epochPlan(this.config, epoch);
-    if (needsDistribution(plan) && !this.frozen.has(epoch)) return false;
+    if (plan.freezes && !this.frozen.has(epoch)) return false;
     for (let step = from; step < end; step++) {
       if (this.predrawn.has(step) || this.servedBatch(step)) continue;
       this.predrawn.set(step, this.draw(step));
@@ -116,7 +144,7 @@ export class SamplerRuntime {
   private draw(step: number): Uint32Array {
     const { epoch, stepInEpoch } = epochOfStep(this.config, step);
     const plan = epochPlan(this.config, epoch);
-    return needsDistribution(plan)
+    return plan.weightedDraws
       ? adaptiveBatch(this.config, step, this.distributionOf(epoch, plan))
       : permutationBatch(this.config, epoch, stepInEpoch);
   }
@@ -175,8 +203,10 @@ export class SamplerRuntime {
   }
 
   /** Applies a report that the log has just durably accepted at `seq`. */
-  apply(seq: number, indices: Uint32Array, labels: Uint32Array): void {
-    this.history.record(indices, labels);
+  apply(seq: number, report: ReportRecord): void {
+    const { indices } = report;
+    this.history.record(indices, report.labels);
+    this.signals.record(indices, report.losses, report.trueClassProbs);
     this.lastSeq = seq;
     this.predictionsSinceSnapshot += indices.length;
     this.reportsReceived += 1;
@@ -191,7 +221,7 @@ export class SamplerRuntime {
     return true;
   }
 
-  private distributionOf(epoch: number, plan: EpochPlan): FrozenDistribution {
+  private distributionOf(epoch: number, plan: EpochPlan): EpochDistribution {
     const held = this.frozen.get(epoch);
     if (held) return held;
     const oldestHeld = Math.min(...this.frozen.keys());
@@ -210,9 +240,10 @@ export class SamplerRuntime {
     return this.freeze(epoch, plan);
   }
 
-  /** Freezes P for `epoch` from the windows as they stand now, or from given levels (spec section 6). */
-  private freeze(epoch: number, plan: EpochPlan = epochPlan(this.config, epoch), level = this.history.level): FrozenDistribution {
-    const distribution = new FrozenDistribution(level, this.history.levels.uncertainty, plan.pressure);
+  /** Freezes P for `epoch` from the per-sample state as it stands now, or from a snapshot's (spec section 6). */
+  private freeze(epoch: number, plan: EpochPlan = epochPlan(this.config, epoch), state?: FrozenState): EpochDistribution {
+    const frozenState = state ?? freezeState(this.config, plan, this.history, this.signals);
+    const distribution = distributionOf(this.config, plan, frozenState, this.history.levels.uncertainty);
     this.frozen.set(epoch, distribution);
     while (this.frozen.size > HELD_EPOCHS) this.frozen.delete(Math.min(...this.frozen.keys()));
     return distribution;
@@ -240,7 +271,8 @@ export class SamplerRuntime {
       level: this.history.level,
       levelKeys: Float64Array.from(levels.keys),
       levelUncertainty: Float64Array.from(levels.uncertainty),
-      frozen: [...this.frozen].map(([epoch, distribution]) => ({ epoch, level: distribution.levelOfSamples() })),
+      signals: this.signals,
+      frozen: [...this.frozen].map(([epoch, distribution]) => ({ epoch, ...stateOf(distribution) })),
     };
   }
 
@@ -256,6 +288,12 @@ export class SamplerRuntime {
     this.lastSeq = s.seq;
     this.reportsReceived = s.reportsReceived;
     this.predictionsReceived = s.predictionsReceived;
-    for (const f of s.frozen) this.freeze(f.epoch, epochPlan(this.config, f.epoch), f.level);
+    const signals = this.signals;
+    // Copies: a store may keep (and hand out again) the arrays it returns.
+    signals.latestLoss = s.signals.latestLoss?.slice();
+    signals.probCount = s.signals.probCount?.slice();
+    signals.probMean = s.signals.probMean?.slice();
+    signals.probM2 = s.signals.probM2?.slice();
+    for (const f of s.frozen) this.freeze(f.epoch, epochPlan(this.config, f.epoch), f);
   }
 }

@@ -2,10 +2,10 @@
 // decode a request, make one call here and encode the answer.
 import type { Logger } from 'pino';
 import { failedPrecondition, invalidArgument, SamplerError } from '../core/errors.js';
-import { checkName, checkRank, checkReport, checkStep, checkWorldSize, type ReportFields } from '../core/requests.js';
+import { checkName, checkRank, checkReport, checkStep, checkStrategyFields, checkWorldSize, type ReportFields } from '../core/requests.js';
 import { configsEqual, normalizeConfig, snakeCase, type SamplerConfig, type SamplerConfigInput } from '../core/sampler-config.js';
 import { stepsPerEpoch, totalSteps } from '../core/schedule.js';
-import { shareOf } from '../core/shares.js';
+import { shareBounds, shareOf } from '../core/shares.js';
 import type { Phase } from '../core/strategy.js';
 import type { ReportRecord, Storage } from '../storage/storage.js';
 import { SamplerRuntime } from './sampler-runtime.js';
@@ -42,6 +42,8 @@ export interface BatchView {
   readonly selectionPressure: number;
   readonly phase: Phase;
   readonly globalBatchSize: number;
+  /** This share's loss weights (Active Bias, reweighting variant), else undefined. */
+  readonly lossWeights: Float32Array | undefined;
 }
 
 export interface NextBatchRequest {
@@ -135,9 +137,10 @@ export class SamplerService {
       indices: shareOf(batch.indices, rank, worldSize),
       step,
       epoch: batch.epoch,
-      selectionPressure: batch.plan.pressure,
+      selectionPressure: batch.pressure,
       phase: batch.plan.phase,
       globalBatchSize: batch.indices.length,
+      lossWeights: batch.lossWeights?.subarray(...shareBounds(batch.indices.length, rank, worldSize)),
     };
   }
 
@@ -182,7 +185,7 @@ export class SamplerService {
     const results = checked.map(({ runtime, record }, i) => {
       const seq = seqs[i];
       if (seq === undefined) return { accepted: 0, duplicate: true };
-      runtime.apply(seq, record.indices, record.labels);
+      runtime.apply(seq, record);
       touched.add(runtime);
       return { accepted: record.indices.length, duplicate: false };
     });
@@ -206,7 +209,9 @@ export class SamplerService {
       throw failedPrecondition('world_size', `step ${step} was split among ${served.worldSize} ranks, got world_size ${request.worldSize}`);
     }
     const rank = checkRank(request.rank, worldSize);
-    return { runtime, record: { step, rank, ...checkReport(config, request) } };
+    const report = checkReport(config, request);
+    checkStrategyFields(config, report);
+    return { runtime, record: { step, rank, ...report } };
   }
 
   /** Writes the batches drawn since the last flush (see SamplerRuntime for why they may wait). */

@@ -95,7 +95,13 @@ export class MemoryStorage implements Storage {
       labels: snapshot.labels.slice(),
       valid: snapshot.valid.slice(),
       level: snapshot.level.slice(),
-      frozen: snapshot.frozen.map((f) => ({ epoch: f.epoch, level: f.level.slice() })),
+      signals: {
+        latestLoss: snapshot.signals.latestLoss?.slice(),
+        probCount: snapshot.signals.probCount?.slice(),
+        probMean: snapshot.signals.probMean?.slice(),
+        probM2: snapshot.signals.probM2?.slice(),
+      },
+      frozen: snapshot.frozen.map((f) => ('level' in f ? { epoch: f.epoch, level: f.level.slice() } : { epoch: f.epoch, weights: f.weights.slice() })),
     };
   }
 

@@ -53,6 +53,14 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (sampler_id, epoch)
   );
   `,
+  // 2: what the Online Batch and Active Bias baselines learn, and their frozen weights.
+  `
+  ALTER TABLE snapshots ADD COLUMN latest_loss BLOB;
+  ALTER TABLE snapshots ADD COLUMN prob_count BLOB;
+  ALTER TABLE snapshots ADD COLUMN prob_mean BLOB;
+  ALTER TABLE snapshots ADD COLUMN prob_m2 BLOB;
+  ALTER TABLE snapshot_frozen ADD COLUMN weights BLOB;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

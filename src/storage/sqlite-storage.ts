@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { SamplerConfig } from '../core/sampler-config.js';
+import { withLaterDefaults, type SamplerConfig } from '../core/sampler-config.js';
 import { fromBlob, toBlob } from './bytes.js';
 import { Checkpointer } from './checkpointer.js';
 import { migrate } from './migrations.js';
@@ -47,7 +47,13 @@ interface SnapshotRow {
   level_keys: Buffer;
   level_uncertainty: Buffer;
   frozen: string;
+  latest_loss: Buffer | null;
+  prob_count: Buffer | null;
+  prob_mean: Buffer | null;
+  prob_m2: Buffer | null;
 }
+
+const orNull = (view: ArrayBufferView | undefined) => (view ? toBlob(view) : null);
 
 export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
@@ -90,17 +96,20 @@ export class SqliteStorage implements Storage {
       loadFreezes: db.prepare<[number], FreezePoint>('SELECT epoch, seq FROM freezes WHERE sampler_id = ? ORDER BY seq, epoch'),
       writeSnapshot: db.prepare(
         `INSERT OR REPLACE INTO snapshots
-           (sampler_id, seq, reports, predictions, labels, valid, level, level_keys, level_uncertainty, frozen)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           (sampler_id, seq, reports, predictions, labels, valid, level, level_keys, level_uncertainty, frozen,
+            latest_loss, prob_count, prob_mean, prob_m2)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       loadSnapshot: db.prepare<[number], SnapshotRow>(
-        'SELECT seq, reports, predictions, labels, valid, level, level_keys, level_uncertainty, frozen FROM snapshots WHERE sampler_id = ?',
+        `SELECT seq, reports, predictions, labels, valid, level, level_keys, level_uncertainty, frozen,
+                latest_loss, prob_count, prob_mean, prob_m2
+           FROM snapshots WHERE sampler_id = ?`,
       ),
-      frozenLevels: db.prepare<[number, number], { level: Buffer }>(
-        'SELECT level FROM snapshot_frozen WHERE sampler_id = ? AND epoch = ?',
+      frozenLevels: db.prepare<[number, number], { level: Buffer; weights: Buffer | null }>(
+        'SELECT level, weights FROM snapshot_frozen WHERE sampler_id = ? AND epoch = ?',
       ),
       deleteFrozen: db.prepare('DELETE FROM snapshot_frozen WHERE sampler_id = ?'),
-      insertFrozen: db.prepare('INSERT INTO snapshot_frozen (sampler_id, epoch, level) VALUES (?, ?, ?)'),
+      insertFrozen: db.prepare('INSERT INTO snapshot_frozen (sampler_id, epoch, level, weights) VALUES (?, ?, ?, ?)'),
     };
   }
 
@@ -108,7 +117,7 @@ export class SqliteStorage implements Storage {
     return this.statements.samplers.all().map((row) => ({
       id: row.id,
       name: row.name,
-      config: Object.freeze(JSON.parse(row.config) as SamplerConfig),
+      config: withLaterDefaults(JSON.parse(row.config) as SamplerConfig),
       createdAt: row.created_at,
     }));
   }
@@ -194,11 +203,21 @@ export class SqliteStorage implements Storage {
         toBlob(s.levelKeys),
         toBlob(s.levelUncertainty),
         JSON.stringify(s.frozen.map((f) => f.epoch)),
+        orNull(s.signals.latestLoss),
+        orNull(s.signals.probCount),
+        orNull(s.signals.probMean),
+        orNull(s.signals.probM2),
       );
       this.statements.deleteFrozen.run(samplerId);
-      for (const f of s.frozen) this.statements.insertFrozen.run(samplerId, f.epoch, toBlob(f.level));
+      for (const f of s.frozen) {
+        // Levels (Recency Bias) or weights (the baselines): the other column is empty.
+        if ('level' in f) this.statements.insertFrozen.run(samplerId, f.epoch, toBlob(f.level), null);
+        else this.statements.insertFrozen.run(samplerId, f.epoch, Buffer.alloc(0), toBlob(f.weights));
+      }
     })();
-    this.checkpointer?.wrote(s.labels.byteLength + s.valid.byteLength + s.level.byteLength * (1 + s.frozen.length));
+    const signalBytes = Object.values(s.signals).reduce((sum: number, a: ArrayBufferView | undefined) => sum + (a?.byteLength ?? 0), 0);
+    const frozenBytes = s.frozen.reduce((sum, f) => sum + ('level' in f ? f.level.byteLength : f.weights.byteLength), 0);
+    this.checkpointer?.wrote(s.labels.byteLength + s.valid.byteLength + s.level.byteLength + signalBytes + frozenBytes);
   }
 
   loadSnapshot(samplerId: number): Snapshot | undefined {
@@ -214,10 +233,18 @@ export class SqliteStorage implements Storage {
       level: fromBlob(row.level, Uint16Array),
       levelKeys: fromBlob(row.level_keys, Float64Array),
       levelUncertainty: fromBlob(row.level_uncertainty, Float64Array),
+      signals: {
+        latestLoss: row.latest_loss ? fromBlob(row.latest_loss, Float32Array) : undefined,
+        probCount: row.prob_count ? fromBlob(row.prob_count, Uint32Array) : undefined,
+        probMean: row.prob_mean ? fromBlob(row.prob_mean, Float64Array) : undefined,
+        probM2: row.prob_m2 ? fromBlob(row.prob_m2, Float64Array) : undefined,
+      },
       frozen: epochs.map((epoch) => {
         const frozenRow = this.statements.frozenLevels.get(samplerId, epoch);
-        if (!frozenRow) throw new Error(`snapshot of sampler ${samplerId} lacks the levels of epoch ${epoch}`);
-        return { epoch, level: fromBlob(frozenRow.level, Uint16Array) };
+        if (!frozenRow) throw new Error(`snapshot of sampler ${samplerId} lacks the state of epoch ${epoch}`);
+        return frozenRow.weights
+          ? { epoch, weights: fromBlob(frozenRow.weights, Float64Array) }
+          : { epoch, level: fromBlob(frozenRow.level, Uint16Array) };
       }),
     };
   }

@@ -35,6 +35,17 @@ export interface FreezePoint {
   readonly seq: number;
 }
 
+/** What the baselines learned (see SampleSignals); an array is absent until a report carried its field. */
+export interface SignalArrays {
+  readonly latestLoss: Float32Array | undefined;
+  readonly probCount: Uint32Array | undefined;
+  readonly probMean: Float64Array | undefined;
+  readonly probM2: Float64Array | undefined;
+}
+
+/** What a held epoch's distribution is rebuilt from: every sample's level, or its weight. */
+export type FrozenEpoch = { readonly epoch: number } & ({ readonly level: Uint16Array } | { readonly weights: Float64Array });
+
 /** A sampler's learned state as of log position `seq`. */
 export interface Snapshot {
   readonly seq: number;
@@ -45,8 +56,9 @@ export interface Snapshot {
   readonly level: Uint16Array;
   readonly levelKeys: Float64Array;
   readonly levelUncertainty: Float64Array;
-  /** The level of every sample at each still-held epoch freeze. */
-  readonly frozen: readonly { readonly epoch: number; readonly level: Uint16Array }[];
+  readonly signals: SignalArrays;
+  /** Each still-held epoch's frozen state. */
+  readonly frozen: readonly FrozenEpoch[];
 }
 
 export interface Storage {

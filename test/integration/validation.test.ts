@@ -23,7 +23,10 @@ const cases: Case[] = [
   ['s0 = NaN', (c) => c.createSampler('x', { ...config, initialPressure: Number.NaN }), status.INVALID_ARGUMENT, /^config\.initial_pressure: /],
   ['g > E', (c) => c.createSampler('x', { ...config, warmupEpochs: 4 }), status.INVALID_ARGUMENT, /^config\.warmup_epochs: must be <= epochs/],
   ['unknown strategy', (c) => c.createSampler('x', { ...config, strategy: 9 as never }), status.INVALID_ARGUMENT, /^config\.strategy: must be one of/],
-  ['reserved strategy', (c) => c.createSampler('x', { ...config, strategy: 'ACTIVE_BIAS' }), status.UNIMPLEMENTED, /^config\.strategy: ACTIVE_BIAS is reserved/],
+  ['eps = 0', (c) => c.createSampler('x', { ...config, strategy: 'ACTIVE_BIAS', activeBiasEpsilon: 0 }), status.INVALID_ARGUMENT, /^config\.active_bias_epsilon: must be > 0/],
+  ['unknown Active Bias mode', (c) => c.createSampler('x', { ...config, activeBiasMode: 7 as never }), status.INVALID_ARGUMENT, /^config\.active_bias_mode: must be one of SAMPLE, REWEIGHT/],
+  ['Online Batch report without losses', (c) => c.reportPredictions({ sampler: 'ob', step: 0, indices: [1], predictedLabels: [1] }), status.FAILED_PRECONDITION, /^losses: the sampler uses ONLINE_BATCH/],
+  ['Active Bias report without true-class probabilities', (c) => c.reportPredictions({ sampler: 'ab', step: 0, indices: [1], predictedLabels: [1], losses: [0.5] }), status.FAILED_PRECONDITION, /^true_class_probs: the sampler uses ACTIVE_BIAS/],
   ['get unknown', (c) => c.getSampler('nope'), status.NOT_FOUND, /^name: no sampler named "nope"/],
   ['delete unknown', (c) => c.deleteSampler('nope'), status.NOT_FOUND, /^name: no sampler/],
   ['batch of unknown sampler', (c) => c.nextBatch({ sampler: 'nope', step: 0 }), status.NOT_FOUND, /^sampler: no sampler/],
@@ -50,6 +53,10 @@ describe('validation through gRPC', () => {
     const { client } = await startTestServer(t);
     await client.createSampler('s', config);
     await client.nextBatch({ sampler: 's', step: 0 });
+    for (const [name, strategy] of [['ob', 'ONLINE_BATCH'], ['ab', 'ACTIVE_BIAS']] as const) {
+      await client.createSampler(name, { ...config, strategy });
+      await client.nextBatch({ sampler: name, step: 0 });
+    }
     const before = await client.listSamplers();
     for (const [name, call, code, message] of cases) {
       await assert.rejects(call(client), (e: ServiceError) => {

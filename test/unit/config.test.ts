@@ -28,6 +28,8 @@ describe('sampler config', () => {
       warmupEpochs: 10,
       seed: 0,
       dropLast: false,
+      activeBiasEpsilon: 0.2,
+      activeBiasMode: 'SAMPLE',
     });
     assert.equal(normalizeConfig({ ...base, window: 4 }).warmupEpochs, 4);
     assert.equal(normalizeConfig({ ...base, warmupEpochs: 0 }).warmupEpochs, 0);
@@ -44,6 +46,7 @@ describe('sampler config', () => {
     rejects({ ...base, warmupEpochs: 21 }, 'invalid_argument', 'config.warmup_epochs', /<= epochs \(20\)/);
     rejects({ ...base, epochs: 5 }, 'invalid_argument', 'config.warmup_epochs', /defaults to window/);
     rejects({ ...base, strategy: 'BOGUS' as never }, 'invalid_argument', 'config.strategy');
-    rejects({ ...base, strategy: 'ONLINE_BATCH' }, 'unimplemented', 'config.strategy', /reserved/);
+    rejects({ ...base, activeBiasEpsilon: -0.1 }, 'invalid_argument', 'config.active_bias_epsilon', /> 0/);
+    rejects({ ...base, activeBiasMode: 'BOTH' as never }, 'invalid_argument', 'config.active_bias_mode', /SAMPLE, REWEIGHT/);
   });
 });

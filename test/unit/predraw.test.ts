@@ -16,7 +16,7 @@ function run(predrawAhead: number): string[] {
   for (let step = 0; step < 150; step++) {
     const { indices } = runtime.globalBatch(step, 1);
     batches.push(indices.join(','));
-    runtime.apply(++seq, indices, Uint32Array.from(predictBatch(model, indices, step)));
+    runtime.apply(++seq, { step, rank: 0, indices, labels: Uint32Array.from(predictBatch(model, indices, step)) });
     while (predrawAhead > 0 && runtime.predraw(predrawAhead));
   }
   return batches;

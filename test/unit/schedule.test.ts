@@ -26,10 +26,17 @@ describe('selection pressure s_e (spec section 4)', () => {
   });
 
   it('labels the phases: warm-up, then adaptive; RANDOM shuffles throughout', () => {
-    assert.deepEqual(epochPlan(paper, 9), { phase: 'WARMUP', pressure: 1 });
-    assert.equal(epochPlan(paper, 10).phase, 'ADAPTIVE');
+    const uniform = { pressure: 1, freezes: false, weightedDraws: false, lossWeights: false };
+    assert.deepEqual(epochPlan(paper, 9), { phase: 'WARMUP', ...uniform });
+    assert.deepEqual(epochPlan(paper, 10), { phase: 'ADAPTIVE', pressure: selectionPressure(10, paper), freezes: true, weightedDraws: true, lossWeights: false });
     const random = normalizeConfig({ ...paper, strategy: 'RANDOM' });
-    assert.deepEqual(epochPlan(random, 50), { phase: 'SHUFFLE', pressure: 1 });
+    assert.deepEqual(epochPlan(random, 50), { phase: 'SHUFFLE', ...uniform });
+    // The baselines keep the same warm-up (spec section 7); Online Batch also the same s_e.
+    const online = normalizeConfig({ ...paper, strategy: 'ONLINE_BATCH' });
+    assert.deepEqual(epochPlan(online, 9), { phase: 'WARMUP', ...uniform });
+    assert.equal(epochPlan(online, 40).pressure, selectionPressure(40, paper));
+    const reweight = normalizeConfig({ ...paper, strategy: 'ACTIVE_BIAS', activeBiasMode: 'REWEIGHT' });
+    assert.deepEqual(epochPlan(reweight, 10), { phase: 'ADAPTIVE', pressure: 0, freezes: true, weightedDraws: false, lossWeights: true });
   });
 });
 

@@ -90,10 +90,25 @@ for (const [name, open] of implementations) {
         level: Uint16Array.of(1, 2, 0, 0),
         levelKeys: Float64Array.of(0, 17592186044416, 35184372088832),
         levelUncertainty: Float64Array.of(1, 0, 0.5),
+        signals: { latestLoss: undefined, probCount: undefined, probMean: undefined, probM2: undefined },
         frozen: [{ epoch: 10, level: Uint16Array.of(0, 1, 0, 2) }],
       };
       s.writeSnapshot(id, snapshot);
       assert.deepEqual(s.loadSnapshot(id), snapshot);
+      // The baselines' state: per-sample signals and frozen weights instead of levels.
+      const baseline: Snapshot = {
+        ...snapshot,
+        seq: 10,
+        signals: {
+          latestLoss: Float32Array.of(0.5, Number.NaN, 2, 0),
+          probCount: Uint32Array.of(3, 0, 1, 2),
+          probMean: Float64Array.of(0.25, 0, 0.5, 0.125),
+          probM2: Float64Array.of(0.1, 0, 0, 0.3),
+        },
+        frozen: [{ epoch: 10, weights: Float64Array.of(1, 0.5, 0.25, 0.125) }, { epoch: 11, level: Uint16Array.of(2, 1, 0, 0) }],
+      };
+      s.writeSnapshot(id, baseline);
+      assert.deepEqual(s.loadSnapshot(id), baseline);
       s.writeSnapshot(id, { ...snapshot, seq: 12, frozen: [] });
       assert.equal(s.loadSnapshot(id)?.seq, 12);
       assert.deepEqual(s.loadSnapshot(id)?.frozen, []);

@@ -10,6 +10,7 @@ export interface Batch {
   'selectionPressure'?: (number | string);
   'phase'?: (_recency_sampler_v1_Phase);
   'globalBatchSize'?: (number);
+  'lossWeights'?: (number | string)[];
 }
 
 export interface Batch__Output {
@@ -19,4 +20,5 @@ export interface Batch__Output {
   'selectionPressure'?: (number);
   'phase'?: (_recency_sampler_v1_Phase__Output);
   'globalBatchSize'?: (number);
+  'lossWeights'?: (number)[];
 }

@@ -1,6 +1,7 @@
 // Original file: proto/recency_sampler/v1/sampler.proto
 
 import type { Strategy as _recency_sampler_v1_Strategy, Strategy__Output as _recency_sampler_v1_Strategy__Output } from '../../recency_sampler/v1/Strategy.js';
+import type { ActiveBiasMode as _recency_sampler_v1_ActiveBiasMode, ActiveBiasMode__Output as _recency_sampler_v1_ActiveBiasMode__Output } from '../../recency_sampler/v1/ActiveBiasMode.js';
 
 export interface SamplerConfig {
   'datasetSize'?: (number);
@@ -13,9 +14,12 @@ export interface SamplerConfig {
   'warmupEpochs'?: (number);
   'seed'?: (number);
   'dropLast'?: (boolean);
+  'activeBiasEpsilon'?: (number | string);
+  'activeBiasMode'?: (_recency_sampler_v1_ActiveBiasMode);
   '_window'?: "window";
   '_initialPressure'?: "initialPressure";
   '_warmupEpochs'?: "warmupEpochs";
+  '_activeBiasEpsilon'?: "activeBiasEpsilon";
 }
 
 export interface SamplerConfig__Output {
@@ -29,7 +33,10 @@ export interface SamplerConfig__Output {
   'warmupEpochs'?: (number);
   'seed'?: (number);
   'dropLast'?: (boolean);
+  'activeBiasEpsilon'?: (number);
+  'activeBiasMode'?: (_recency_sampler_v1_ActiveBiasMode__Output);
   '_window'?: "window";
   '_initialPressure'?: "initialPressure";
   '_warmupEpochs'?: "warmupEpochs";
+  '_activeBiasEpsilon'?: "activeBiasEpsilon";
 }
