@@ -9,7 +9,8 @@ import { SqliteStorage } from '../../src/storage/sqlite-storage.js';
 import { tempDbPath } from '../helpers/temp.js';
 
 const log = pino({ level: 'silent' });
-const config = { datasetSize: 300, numClasses: 5, batchSize: 30, epochs: 8, window: 3, warmupEpochs: 2, seed: 1 };
+const base = { datasetSize: 300, numClasses: 5, batchSize: 30, epochs: 8, window: 3, warmupEpochs: 2, seed: 1 };
+const config = base;
 const model = { numClasses: 5, uncertainEvery: 4, seed: 9 };
 const STEPS = 80; // 8 epochs of 10 steps
 
@@ -23,7 +24,17 @@ function drive(service: SamplerService, from: number, to: number, lag = 3): stri
     if (reported >= 0) {
       for (const rank of [0, 1]) {
         const { indices } = service.nextBatch({ sampler: 'run', step: reported, rank, worldSize: 2 });
-        service.report({ sampler: 'run', step: reported, rank, indices, predictedLabels: predictBatch(model, indices, reported) });
+        // Losses and true-class probabilities vary with sample and step, for the baselines.
+        const signal = (i: number) => ((i * 7919 + reported * 104729) % 1000) / 1000;
+        service.report({
+          sampler: 'run',
+          step: reported,
+          rank,
+          indices,
+          predictedLabels: predictBatch(model, indices, reported),
+          losses: Array.from(indices, (i) => 3 * signal(i)),
+          trueClassProbs: Array.from(indices, signal), // (a typed map would truncate to integers)
+        });
       }
     }
   }
@@ -35,10 +46,12 @@ function open(path: string, options: ServiceOptions = {}) {
   return { storage, service: new SamplerService(storage, log, options) };
 }
 
-for (const snapshotEveryPredictions of [1_000_000, 170]) {
-  describe(`recovery after a crash (snapshot every ${snapshotEveryPredictions} predictions)`, () => {
+const strategies = ['RECENCY_BIAS', 'ONLINE_BATCH', 'ACTIVE_BIAS'] as const;
+for (const [strategy, snapshotEveryPredictions] of strategies.flatMap((s) => [[s, 1_000_000], [s, 170]] as const)) {
+  describe(`${strategy}: recovery after a crash (snapshot every ${snapshotEveryPredictions} predictions)`, () => {
     for (const crashAt of [15, 34, 47]) {
       it(`continues exactly as an uninterrupted run after a crash at step ${crashAt}`, (t) => {
+        const config = { ...base, strategy };
         const reference = open(tempDbPath(t), { snapshotEveryPredictions });
         reference.service.create('run', config);
         const expected = drive(reference.service, 0, STEPS);
