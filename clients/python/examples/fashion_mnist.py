@@ -3,6 +3,9 @@ by plain in-process shuffling) and writes per-epoch wall-clock, train loss and t
 
     python examples/fashion_mnist.py --strategy recency_bias --epochs 20 --seed 0 --csv rb.csv
 
+--label-noise and --imbalance make the harder training sets of the benchmark, deterministically
+(the same set for every strategy and seed); the test set stays the official one.
+
 Without --target it starts the service itself (node dist/main.js, built by `npm run build`).
 """
 import argparse
@@ -57,15 +60,45 @@ def find(data_dir: pathlib.Path, stem: str) -> pathlib.Path:
         f"IDX files from the Fashion-MNIST repository (zalandoresearch/fashion-mnist) and pass --data-dir.")
 
 
-def load(data_dir: str, limit_train: Optional[int] = None):
+SCENARIO_SEED = 20200101  # fixed: every strategy and seed trains on the same noisy / imbalanced set
+
+
+def long_tail(labels: np.ndarray, ratio: float, classes: int = 10) -> np.ndarray:
+    """Indices keeping n_c = n_max * ratio^(-c / (k - 1)) samples of class c (the first ones in file
+    order), so class 0 keeps all and the last class 1/ratio of them."""
+    n_max = np.bincount(labels, minlength=classes).max()
+    keep = []
+    for c in range(classes):
+        members = np.flatnonzero(labels == c)
+        keep.append(members[: int(round(n_max * ratio ** (-c / (classes - 1))))])
+    return np.sort(np.concatenate(keep))
+
+
+def symmetric_noise(labels: np.ndarray, rate: float, classes: int = 10) -> np.ndarray:
+    """Labels with a fraction `rate` of them (chosen by a fixed seed) replaced by a different class,
+    uniformly among the other k - 1."""
+    rng = np.random.default_rng(SCENARIO_SEED)
+    noisy = labels.copy()
+    flip = rng.permutation(len(labels))[: int(round(rate * len(labels)))]
+    noisy[flip] = (labels[flip] + rng.integers(1, classes, len(flip))) % classes
+    return noisy
+
+
+def load(data_dir: str, limit_train: Optional[int] = None, label_noise: float = 0.0, imbalance: float = 1.0):
     d = pathlib.Path(data_dir)
     arrays = {key: read_idx(find(d, stem)) for key, stem in FILES.items()}
     def images(a: np.ndarray) -> torch.Tensor:
         return ((torch.from_numpy(a.astype(np.float32)) / 255.0 - 0.2860) / 0.3530).unsqueeze(1)
-    train_x, train_y = images(arrays["train_images"]), torch.from_numpy(arrays["train_labels"].astype(np.int64))
+    train_images, train_labels = arrays["train_images"], arrays["train_labels"].astype(np.int64)
     if limit_train:
-        train_x, train_y = train_x[:limit_train], train_y[:limit_train]
-    return TensorDataset(train_x, train_y), (images(arrays["test_images"]), torch.from_numpy(arrays["test_labels"].astype(np.int64)))
+        train_images, train_labels = train_images[:limit_train], train_labels[:limit_train]
+    if imbalance > 1:
+        keep = long_tail(train_labels, imbalance)
+        train_images, train_labels = train_images[keep], train_labels[keep]
+    if label_noise > 0:
+        train_labels = symmetric_noise(train_labels, label_noise)
+    train = TensorDataset(images(train_images), torch.from_numpy(train_labels))
+    return train, (images(arrays["test_images"]), torch.from_numpy(arrays["test_labels"].astype(np.int64)))
 
 
 class SmallCNN(nn.Module):
@@ -139,7 +172,7 @@ def train(args: argparse.Namespace, target: Optional[str]) -> List[EpochRecord]:
 def train_epochs(args: argparse.Namespace, target: Optional[str]) -> Iterator[EpochRecord]:
     """Trains, yielding each epoch's record as it ends (so two runs can be interleaved)."""
     torch.manual_seed(args.seed)
-    train_set, test = load(args.data_dir, args.limit_train)
+    train_set, test = load(args.data_dir, args.limit_train, args.label_noise, args.imbalance)
     data = IndexedDataset(train_set)
     model = SmallCNN()
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
@@ -155,7 +188,7 @@ def train_epochs(args: argparse.Namespace, target: Optional[str]) -> Iterator[Ep
         sampler = RecencyBatchSampler(
             client, name=name, dataset_size=len(data), num_classes=10, batch_size=args.batch_size, epochs=args.epochs,
             strategy=args.strategy, window=args.window, warmup_epochs=args.warmup_epochs,
-            initial_pressure=args.initial_pressure, seed=args.seed)
+            initial_pressure=args.initial_pressure, seed=args.seed, active_bias_mode=args.active_bias_mode)
         loader = DataLoader(data, batch_sampler=sampler)
     wall = 0.0
     for epoch in range(args.epochs):
@@ -165,13 +198,15 @@ def train_epochs(args: argparse.Namespace, target: Optional[str]) -> Iterator[Ep
         total, count = 0.0, 0
         for indices, x, y in tqdm(loader, desc=f"{args.strategy} epoch {epoch}", leave=False, disable=args.quiet):
             logits = model(x)
-            loss = F.cross_entropy(logits, y)
+            losses = F.cross_entropy(logits, y, reduction="none")
+            weights = sampler.loss_weights(indices) if sampler else None  # Active Bias, reweight mode
+            loss = (losses * weights).mean() if weights is not None else losses.mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             if sampler:
-                sampler.report(indices, logits)
-            total += loss.item() * len(y)
+                sampler.report(indices, logits, y)  # targets: losses and true-class probabilities too
+            total += losses.detach().sum().item()  # unweighted, comparable across strategies
             count += len(y)
         if sampler:
             sampler.flush()
@@ -199,8 +234,12 @@ def write_csv(path: str, records: List[EpochRecord]) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--strategy", choices=["recency_bias", "random", "shuffle"], default="recency_bias",
-                   help="recency_bias or random through the service; shuffle: in-process DataLoader shuffling (control)")
+    p.add_argument("--strategy", choices=["recency_bias", "random", "online_batch", "active_bias", "shuffle"],
+                   default="recency_bias",
+                   help="a strategy of the service; shuffle: in-process DataLoader shuffling (control)")
+    p.add_argument("--active-bias-mode", choices=["sample", "reweight"], default="sample")
+    p.add_argument("--label-noise", type=float, default=0.0, help="fraction of training labels flipped (e.g. 0.2)")
+    p.add_argument("--imbalance", type=float, default=1.0, help="long-tail ratio of largest to smallest class (e.g. 10)")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=128)
@@ -220,7 +259,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parser().parse_args(argv)
-    if args.warmup_epochs is None and args.strategy == "recency_bias":
+    if args.warmup_epochs is None and args.strategy not in ("random", "shuffle"):
         args.warmup_epochs = min(args.window or 10, args.epochs // 2)
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -1,6 +1,6 @@
 """Turning numpy arrays, torch tensors and lists into plain integer / float lists, without
 importing torch or TensorFlow."""
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
@@ -34,6 +34,26 @@ def predicted_labels(outputs: Any) -> np.ndarray:
         f"outputs must be logits or probabilities of shape [n, num_classes] or integer labels of shape [n], "
         f"got shape {array.shape} and dtype {array.dtype}"
     )
+
+
+def loss_and_true_class_prob(outputs: Any, targets: Any) -> Tuple[np.ndarray, np.ndarray]:
+    """Per-sample cross-entropy and predicted probability of the true class, from logits or
+    probabilities [n, k] (rows of non-negative values summing to 1 are taken as probabilities)."""
+    scores = to_numpy(outputs).astype(np.float64)
+    labels = to_numpy(targets)
+    if scores.ndim != 2:
+        raise ValueError(f"losses need outputs of shape [n, num_classes] (logits or probabilities), got shape {scores.shape}")
+    if labels.shape != (scores.shape[0],) or (labels.size and not np.issubdtype(labels.dtype, np.integer)):
+        raise ValueError(f"targets must be {scores.shape[0]} integer class labels, got shape {labels.shape} "
+                         f"and dtype {labels.dtype}")
+    rows = np.arange(scores.shape[0])
+    if scores.size and scores.min() >= 0 and np.allclose(scores.sum(axis=1), 1.0, atol=1e-3):
+        prob = scores[rows, labels]
+        return -np.log(np.maximum(prob, 1e-30)), prob
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_prob = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    true = log_prob[rows, labels]
+    return -true, np.exp(true)
 
 
 def optional_floats(values: Optional[Any]) -> Optional[List[float]]:

@@ -50,3 +50,4 @@ ReportPredictionsBulkResponse = _message("ReportPredictionsBulkResponse")
 
 STRATEGY = _pool.FindEnumTypeByName(f"{PACKAGE}.Strategy")
 PHASE = _pool.FindEnumTypeByName(f"{PACKAGE}.Phase")
+ACTIVE_BIAS_MODE = _pool.FindEnumTypeByName(f"{PACKAGE}.ActiveBiasMode")

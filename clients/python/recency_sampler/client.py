@@ -14,6 +14,7 @@ from .errors import SamplerError, from_rpc_error
 T = TypeVar("T")
 
 STRATEGIES = ("recency_bias", "random", "online_batch", "active_bias")
+ACTIVE_BIAS_MODES = ("sample", "reweight")
 
 # Reconnect quickly after the service restarts instead of grpc's default 1 s .. 120 s backoff.
 _CHANNEL_OPTIONS = [
@@ -37,6 +38,8 @@ class SamplerConfig:
     warmup_epochs: int
     seed: int
     drop_last: bool
+    active_bias_epsilon: float
+    active_bias_mode: str  # "sample" or "reweight"
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class Batch:
     selection_pressure: float
     phase: str
     global_batch_size: int
+    # Multiply each sample's loss by these (Active Bias, reweight mode); None for other batches.
+    loss_weights: Optional[List[float]] = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,8 @@ def _info(message: Any) -> SamplerInfo:
             warmup_epochs=c.warmup_epochs,
             seed=c.seed,
             drop_last=c.drop_last,
+            active_bias_epsilon=c.active_bias_epsilon,
+            active_bias_mode=pb.ACTIVE_BIAS_MODE.values_by_number[c.active_bias_mode].name[len("ACTIVE_BIAS_"):].lower(),
         ),
         steps_per_epoch=message.steps_per_epoch,
         total_steps=message.total_steps,
@@ -92,7 +99,8 @@ def _info(message: Any) -> SamplerInfo:
 
 def _batch(b: Any) -> Batch:
     return Batch(indices=list(b.indices), step=b.step, epoch=b.epoch, selection_pressure=b.selection_pressure,
-                 phase=pb.PHASE.values_by_number[b.phase].name, global_batch_size=b.global_batch_size)
+                 phase=pb.PHASE.values_by_number[b.phase].name, global_batch_size=b.global_batch_size,
+                 loss_weights=list(b.loss_weights) if len(b.loss_weights) else None)
 
 
 def _report(sampler: str, step: int, indices: Any, labels: Any, rank: int, world_size: int,
@@ -142,13 +150,19 @@ class SamplerClient:
     def create_sampler(self, name: str, *, dataset_size: int, num_classes: int, batch_size: int, epochs: int,
                        strategy: str = "recency_bias", window: Optional[int] = None,
                        initial_pressure: Optional[float] = None, warmup_epochs: Optional[int] = None,
-                       seed: int = 0, drop_last: bool = False) -> SamplerInfo:
+                       seed: int = 0, drop_last: bool = False, active_bias_epsilon: Optional[float] = None,
+                       active_bias_mode: str = "sample") -> SamplerInfo:
         """Creates the sampler, or returns it if it exists with an equal config (idempotent)."""
         if strategy.lower() not in STRATEGIES:
             raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+        if active_bias_mode.lower() not in ACTIVE_BIAS_MODES:
+            raise ValueError(f"active_bias_mode must be one of {', '.join(ACTIVE_BIAS_MODES)}, got {active_bias_mode!r}")
+        mode = pb.ACTIVE_BIAS_MODE.values_by_name["ACTIVE_BIAS_" + active_bias_mode.upper()].number
         config = pb.SamplerConfig(dataset_size=dataset_size, num_classes=num_classes, batch_size=batch_size,
                                   epochs=epochs, strategy=pb.STRATEGY.values_by_name[strategy.upper()].number,
-                                  seed=seed, drop_last=drop_last)
+                                  seed=seed, drop_last=drop_last, active_bias_mode=mode)
+        if active_bias_epsilon is not None:
+            config.active_bias_epsilon = active_bias_epsilon
         if window is not None:
             config.window = window
         if initial_pressure is not None:
@@ -186,12 +200,15 @@ class SamplerClient:
         r = self._call("ReportPredictions", request)
         return ReportResult(accepted=r.accepted, duplicate=r.duplicate)
 
-    def report_many(self, sampler: str, reports: Sequence[Tuple[int, Any, Any]], *, rank: int = 0,
+    def report_many(self, sampler: str, reports: Sequence[Tuple[Any, ...]], *, rank: int = 0,
                     world_size: int = 0) -> List[ReportResult]:
-        """Several (step, indices, predicted_labels) reports of one rank in one call (up to 256):
-        all recorded, or none if one is invalid."""
-        request = pb.ReportPredictionsBulkRequest(
-            reports=[_report(sampler, step, i, labels, rank, world_size, None, None) for step, i, labels in reports])
+        """Several reports of one rank in one call (up to 256), each (step, indices, predicted_labels)
+        or (step, indices, predicted_labels, losses, true_class_probs) with None for a missing
+        field: all recorded, or none if one is invalid."""
+        def request_of(report: Tuple[Any, ...]) -> Any:
+            step, indices, labels, losses, probs = (tuple(report) + (None, None))[:5]
+            return _report(sampler, step, indices, labels, rank, world_size, losses, probs)
+        request = pb.ReportPredictionsBulkRequest(reports=[request_of(r) for r in reports])
         return [ReportResult(accepted=r.accepted, duplicate=r.duplicate)
                 for r in self._call("ReportPredictionsBulk", request).results]
 

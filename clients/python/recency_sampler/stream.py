@@ -11,7 +11,7 @@ from collections import OrderedDict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple
 
-from ._arrays import predicted_labels, to_index_list
+from ._arrays import loss_and_true_class_prob, predicted_labels, to_index_list
 from .client import SamplerClient, SamplerInfo
 
 _STOP = object()
@@ -27,6 +27,7 @@ class BatchStream:
                  batch_size: int, epochs: int, window: Optional[int] = None,
                  warmup_epochs: Optional[int] = None, initial_pressure: Optional[float] = None,
                  seed: int = 0, strategy: str = "recency_bias", drop_last: bool = False,
+                 active_bias_epsilon: Optional[float] = None, active_bias_mode: str = "sample",
                  rank: int = 0, world_size: int = 1, prefetch: int = 16, report_queue: int = 256):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank must be in [0, world_size = {world_size}), got {rank}")
@@ -39,7 +40,8 @@ class BatchStream:
         self.info: SamplerInfo = client.create_sampler(
             name, dataset_size=dataset_size, num_classes=num_classes, batch_size=batch_size, epochs=epochs,
             strategy=strategy, window=window, initial_pressure=initial_pressure, warmup_epochs=warmup_epochs,
-            seed=seed, drop_last=drop_last)
+            seed=seed, drop_last=drop_last, active_bias_epsilon=active_bias_epsilon, active_bias_mode=active_bias_mode)
+        self.strategy = self.info.config.strategy
         self.steps_per_epoch = self.info.steps_per_epoch
         self.epochs = epochs
         self._epoch = 0
@@ -48,8 +50,9 @@ class BatchStream:
         self._reported_until = -1  # highest global step reported in the current epoch
         self._prefetch = prefetch
         self._fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recency-fetch")
-        # Recently yielded batches, so report() can find a batch's step from its indices.
+        # Recently yielded batches, so report() can find a batch's step (and loss weights) from its indices.
         self._step_of: "OrderedDict[Tuple[int, ...], int]" = OrderedDict()
+        self._weights_of: Dict[Tuple[int, ...], List[float]] = {}
         self._reports: "queue.Queue[Any]" = queue.Queue(maxsize=report_queue)
         self._error: Optional[BaseException] = None
         self._reporter = threading.Thread(target=self._send_reports, name="recency-report", daemon=True)
@@ -104,7 +107,7 @@ class BatchStream:
             chunk = pending.popleft().result()
             fetch_more()
             for batch in chunk:
-                self._remember(batch.indices, batch.step)
+                self._remember(batch.indices, batch.step, batch.loss_weights)
                 self._yielded_in_epoch += 1
                 yield batch.indices
         # The loop asks for the next batch only after reporting the last one: the epoch's reports
@@ -115,10 +118,17 @@ class BatchStream:
             self._epoch = epoch + 1
 
     # -- reports --------------------------------------------------------------------------
+    def loss_weights(self, indices: Any) -> Optional[List[float]]:
+        """The per-sample loss weights the service sent with the batch that held ``indices``
+        (Active Bias in reweight mode, after warm-up); None when the batch has none."""
+        return self._weights_of.get(tuple(to_index_list(indices, "indices")))
+
     def report(self, indices: Any, outputs: Any, targets: Any = None) -> None:
         """Queues the predictions for the batch that held ``indices``; returns at once.
 
-        ``outputs`` are logits or probabilities [n, num_classes], or predicted labels [n].
+        ``outputs`` are logits or probabilities [n, num_classes], or predicted labels [n]. With
+        ``targets`` (the true labels) the per-sample loss and true-class probability are sent too,
+        which Online Batch and Active Bias need (and the dashboard shows).
         Raises the error of an earlier report that failed (never a silent drop)."""
         self._raise_if_failed()
         keys = to_index_list(indices, "indices")
@@ -129,7 +139,14 @@ class BatchStream:
         labels = predicted_labels(outputs)
         if len(labels) != len(keys):
             raise ValueError(f"outputs have {len(labels)} rows for {len(keys)} indices")
-        self._reports.put((step, keys, labels.tolist()))
+        losses = probs = None
+        if targets is not None:
+            loss_array, prob_array = loss_and_true_class_prob(outputs, targets)
+            losses, probs = loss_array.tolist(), prob_array.tolist()
+        elif self.strategy in ("online_batch", "active_bias"):
+            needed = "losses" if self.strategy == "online_batch" else "true-class probabilities"
+            raise ValueError(f"the {self.strategy} strategy needs {needed}: pass targets (the true labels) to report()")
+        self._reports.put((step, keys, labels.tolist(), losses, probs))
         epoch_first = self._epoch * self.steps_per_epoch
         if step >= epoch_first:
             self._reported_until = max(self._reported_until, step)
@@ -170,10 +187,14 @@ class BatchStream:
             self._fetcher.shutdown(wait=True)
 
     # -- plumbing -------------------------------------------------------------------------
-    def _remember(self, indices: List[int], step: int) -> None:
-        self._step_of[tuple(indices)] = step
+    def _remember(self, indices: List[int], step: int, weights: Optional[List[float]]) -> None:
+        key = tuple(indices)
+        self._step_of[key] = step
+        if weights is not None:
+            self._weights_of[key] = weights
         while len(self._step_of) > 4 * self._prefetch + 256:
-            self._step_of.popitem(last=False)
+            old, _ = self._step_of.popitem(last=False)
+            self._weights_of.pop(old, None)
 
     def _send_reports(self) -> None:
         """Sends queued reports, several per call: waits up to REPORT_DELAY seconds (or until

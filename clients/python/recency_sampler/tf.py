@@ -49,8 +49,10 @@ class ReportingModel(keras.Model):
     def call(self, inputs: Any, training: bool = False) -> Any:
         return self.model(inputs, training=training)
 
-    def _report(self, indices: tf.Tensor, outputs: tf.Tensor) -> np.int64:
-        self.stream.report(indices.numpy(), outputs.numpy())
+    def _report(self, indices: tf.Tensor, outputs: tf.Tensor, targets: tf.Tensor) -> np.int64:
+        # Sparse integer targets give losses and true-class probabilities (the baselines need them).
+        labels = targets.numpy()
+        self.stream.report(indices.numpy(), outputs.numpy(), labels if labels.ndim == 1 else None)
         return np.int64(0)
 
     def train_step(self, data: Any) -> Any:
@@ -65,7 +67,7 @@ class ReportingModel(keras.Model):
                      training: bool = True) -> Any:
         if training and self._indices is not None:
             # Runs in Python even inside the compiled step; the report itself is only queued.
-            tf.py_function(self._report, [self._indices, y_pred], tf.int64)
+            tf.py_function(self._report, [self._indices, y_pred, y], tf.int64)
         return super().compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training)
 
     def test_step(self, data: Any) -> Any:

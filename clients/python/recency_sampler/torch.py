@@ -36,7 +36,7 @@ class RecencyBatchSampler(Sampler[List[int]]):
                  epochs: int, window: Optional[int] = None, warmup_epochs: Optional[int] = None,
                  initial_pressure: Optional[float] = None, seed: int = 0, strategy: str = "recency_bias",
                  drop_last: bool = False, rank: Optional[int] = None, world_size: Optional[int] = None,
-                 prefetch: int = 16):
+                 prefetch: int = 16, active_bias_epsilon: Optional[float] = None, active_bias_mode: str = "sample"):
         super().__init__()
         distributed = dist.is_available() and dist.is_initialized()
         if world_size is None:
@@ -46,7 +46,8 @@ class RecencyBatchSampler(Sampler[List[int]]):
         self.stream = BatchStream(
             client, name, dataset_size=dataset_size, num_classes=num_classes, batch_size=batch_size, epochs=epochs,
             window=window, warmup_epochs=warmup_epochs, initial_pressure=initial_pressure, seed=seed,
-            strategy=strategy, drop_last=drop_last, rank=rank, world_size=world_size, prefetch=prefetch)
+            strategy=strategy, drop_last=drop_last, rank=rank, world_size=world_size, prefetch=prefetch,
+            active_bias_epsilon=active_bias_epsilon, active_bias_mode=active_bias_mode)
         if distributed and world_size > 1:
             # Every rank's reports of the last epoch are in before any rank asks for the next.
             self.stream.before_epoch = dist.barrier
@@ -73,10 +74,23 @@ class RecencyBatchSampler(Sampler[List[int]]):
         self.stream.set_epoch(epoch)
 
     def report(self, indices: Any, outputs: Any, targets: Any = None) -> None:
-        """Queues the batch's predictions (logits, probabilities or labels); non-blocking."""
+        """Queues the batch's predictions (logits, probabilities or labels); non-blocking. Pass
+        ``targets`` (true labels) to send per-sample losses and true-class probabilities too:
+        ONLINE_BATCH and ACTIVE_BIAS need them."""
         if isinstance(outputs, torch.Tensor):
             outputs = outputs.detach()
         self.stream.report(indices, outputs, targets)
+
+    def loss_weights(self, indices: Any) -> Optional[torch.Tensor]:
+        """Per-sample loss weights of the batch that held ``indices`` (Active Bias in reweight
+        mode after warm-up: std_hat + eps, mean 1 over the global batch), else None::
+
+            weights = sampler.loss_weights(indices)
+            losses = F.cross_entropy(logits, y, reduction="none")
+            loss = (losses * weights).mean() if weights is not None else losses.mean()
+        """
+        weights = self.stream.loss_weights(indices)
+        return None if weights is None else torch.tensor(weights, dtype=torch.float32)
 
     def flush(self) -> None:
         self.stream.flush()

@@ -7,8 +7,7 @@ import grpc
 import numpy as np
 import pytest
 
-from recency_sampler import (AlreadyExists, BatchStream, FailedPrecondition, InvalidArgument, NotFound,
-                             SamplerClient, Unimplemented)
+from recency_sampler import AlreadyExists, BatchStream, FailedPrecondition, InvalidArgument, NotFound, SamplerClient
 
 from .service import ServiceProcess
 
@@ -33,8 +32,8 @@ def test_server_errors_become_exceptions_naming_the_field(client, name):
     with pytest.raises(InvalidArgument, match=r"config\.batch_size: must be <= dataset_size \(200\), got 201") as e:
         client.create_sampler(name, **{**CONFIG, "batch_size": 201})
     assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT and isinstance(e.value, ValueError)
-    with pytest.raises(Unimplemented, match="ACTIVE_BIAS is reserved"):
-        client.create_sampler(name, **{**CONFIG, "strategy": "active_bias"})
+    with pytest.raises(InvalidArgument, match=r"config\.active_bias_epsilon: must be > 0"):
+        client.create_sampler(name, **{**CONFIG, "strategy": "active_bias", "active_bias_epsilon": 0.0})
     client.create_sampler(name, **CONFIG)
     with pytest.raises(InvalidArgument, match=r"^NextBatch: step: must be in \[0, 52\)"):
         client.next_batch(name, 52)
@@ -155,3 +154,54 @@ def test_an_unreachable_service_raises_unavailable_after_the_retry_budget():
         assert isinstance(e.value, ConnectionError)
         with pytest.raises(Unavailable):  # not retried: delete is not idempotent
             unreachable.delete_sampler("anything")
+
+
+def test_the_baselines_need_their_report_fields_and_the_stream_computes_them(client, name):
+    online = client.create_sampler(name, **{**CONFIG, "strategy": "online_batch"})
+    assert online.config.strategy == "online_batch"
+    batch = client.next_batch(name, 0)
+    with pytest.raises(FailedPrecondition, match=r"losses: the sampler uses ONLINE_BATCH"):
+        client.report(name, 0, batch.indices, [0] * 16)
+    stream = BatchStream(client, name, **{**CONFIG, "strategy": "online_batch"})
+    indices = next(iter(stream))
+    logits = np.random.default_rng(1).normal(size=(16, 5))
+    with pytest.raises(ValueError, match="online_batch strategy needs losses: pass targets"):
+        stream.report(indices, logits)
+    targets = np.arange(16) % 5
+    stream.report(indices, logits, targets)
+    stream.flush()
+    assert client.get_sampler(name).predictions_received == 16
+    stream.close()
+
+
+def test_losses_and_true_class_probabilities_come_from_logits_or_probabilities():
+    from recency_sampler._arrays import loss_and_true_class_prob
+    logits = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+    loss, prob = loss_and_true_class_prob(logits, np.array([0, 2]))
+    softmax = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(prob, [softmax[0, 0], 1 / 3], rtol=1e-12)
+    np.testing.assert_allclose(loss, -np.log(prob), rtol=1e-12)
+    loss2, prob2 = loss_and_true_class_prob(softmax, np.array([0, 2]))  # already probabilities
+    np.testing.assert_allclose(prob2, prob, rtol=1e-12)
+    with pytest.raises(ValueError, match="targets must be 2 integer class labels"):
+        loss_and_true_class_prob(logits, np.array([0.5, 1.0]))
+
+
+def test_active_bias_reweight_sends_loss_weights_after_warm_up(client, name):
+    config = {**CONFIG, "strategy": "active_bias", "active_bias_mode": "reweight"}
+    stream = BatchStream(client, name, **config)
+    assert stream.info.config.active_bias_mode == "reweight" and stream.info.config.active_bias_epsilon == 0.2
+    rng = np.random.default_rng(2)
+    spread = []
+    for epoch in range(3):
+        for indices in stream:
+            weights = stream.loss_weights(indices)
+            if epoch == 0:
+                assert weights is None  # warm-up: uniform
+            else:
+                assert len(weights) == len(indices) and abs(np.mean(weights) - 1) < 1e-5
+                spread.append(max(weights) - min(weights))
+            stream.report(indices, rng.normal(size=(len(indices), 5)), rng.integers(0, 5, len(indices)))
+    # Epoch 1 follows one report per sample (std_hat = 0: equal weights); by epoch 2 they differ.
+    assert max(spread[:13]) < 1e-6 and min(spread[13:]) > 0
+    stream.close()

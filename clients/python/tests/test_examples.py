@@ -52,3 +52,20 @@ def test_torchrun_with_two_ranks_shares_one_sampler(service, client):
     assert "epoch 1: rank 0 trained on 512 samples of 8 steps" in out
     info = client.get_sampler("example-ddp")
     assert info.reports_received == 2 * 2 * 8  # 2 ranks x 2 epochs x 8 steps, none lost
+
+
+def test_the_benchmark_quick_mode_runs_every_strategy_and_scenario_and_writes_the_report(service, tmp_path):
+    out = run(sys.executable, "examples/benchmark.py", "--quick", "--target", service.target, "--out", str(tmp_path))
+    rows = list(csv.DictReader(open(tmp_path / "runs.csv")))
+    runs = {(r["scenario"], r["method"]) for r in rows}
+    methods = {"random", "recency_bias", "online_batch", "active_bias", "recency_bias s0=10"}
+    assert runs == {("clean", m) for m in methods} | {(s, m) for s in ("noisy", "imbalanced") for m in methods
+                                                      if m != "recency_bias s0=10"}
+    assert len(rows) == 3 * len(runs)  # 3 epochs each
+    report = (tmp_path / "results.md").read_text()
+    for scenario in ("clean", "noisy", "imbalanced"):
+        assert f"## {scenario}" in report and (tmp_path / f"{scenario}.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| online_batch |" in report and "Recency Bias vs" in report and "wrote" in out
+    # Started again, it finds every run done and only rewrites the report.
+    again = run(sys.executable, "examples/benchmark.py", "--quick", "--target", service.target, "--out", str(tmp_path))
+    assert "[1/" not in again and len(list(csv.DictReader(open(tmp_path / "runs.csv")))) == len(rows)

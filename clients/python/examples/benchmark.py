@@ -1,0 +1,289 @@
+"""The benchmark: trains the Fashion-MNIST example through the service for each strategy, seed and
+scenario, records every epoch (wall-clock, train loss, test error) and computes the paper's two
+measures (docs/recency-bias.md, section 8). Writes runs.csv, a PNG per scenario and results.md.
+
+    python examples/benchmark.py --out ../../docs/results          # the full comparison
+    python examples/benchmark.py --quick --out /tmp/bench-quick     # checks the pipeline (< 5 min)
+
+Runs are interleaved (seed by seed, strategy by strategy) so that slow phases of a shared machine
+hit every strategy alike, and runs.csv is appended after each run: an interrupted benchmark
+resumes where it stopped when started again with the same --out.
+"""
+import argparse
+import csv
+import dataclasses
+import math
+import os
+import pathlib
+import platform
+import statistics
+import sys
+import time
+from collections import defaultdict
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import torch
+
+import fashion_mnist as fm
+
+STRATEGIES = ("random", "recency_bias", "online_batch", "active_bias")
+SCENARIOS = {  # name -> (label noise, long-tail ratio)
+    "clean": (0.0, 1.0),
+    "noisy": (0.2, 1.0),
+    "imbalanced": (0.0, 10.0),
+}
+FIELDS = ["scenario", "method", "strategy", "initial_pressure", "seed", "epoch", "epoch_seconds", "wall_clock",
+          "train_loss", "test_error", "phase", "selection_pressure"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    scenario: str
+    strategy: str
+    seed: int
+    initial_pressure: Optional[float] = None  # None: the service default (100)
+
+    @property
+    def method(self) -> str:
+        if self.initial_pressure is None:
+            return self.strategy
+        return f"{self.strategy} s0={self.initial_pressure:g}"
+
+
+def plan(args: argparse.Namespace) -> List[Run]:
+    runs = []
+    for scenario in args.scenarios:
+        for seed in args.seeds:
+            runs += [Run(scenario, strategy, seed) for strategy in args.strategies]
+            if scenario in args.sensitivity_scenarios:
+                runs += [Run(scenario, "recency_bias", seed, s0) for s0 in args.sensitivity]
+    return runs
+
+
+def done_runs(path: pathlib.Path) -> Dict[Tuple[str, str, int], int]:
+    """(scenario, method, seed) -> epochs recorded."""
+    counts: Dict[Tuple[str, str, int], int] = defaultdict(int)
+    if path.exists():
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f):
+                counts[(row["scenario"], row["method"], int(row["seed"]))] += 1
+    return counts
+
+
+def train_one(run: Run, args: argparse.Namespace, target: str) -> List[dict]:
+    noise, imbalance = SCENARIOS[run.scenario]
+    train_args = fm.parser().parse_args([])
+    train_args.strategy = run.strategy
+    train_args.seed = run.seed
+    train_args.epochs = args.epochs
+    train_args.batch_size = args.batch_size
+    train_args.lr = args.lr
+    train_args.window = args.window
+    train_args.warmup_epochs = args.warmup_epochs
+    train_args.initial_pressure = run.initial_pressure
+    train_args.limit_train = args.limit_train
+    train_args.label_noise = noise
+    train_args.imbalance = imbalance
+    train_args.data_dir = args.data_dir
+    train_args.quiet = True
+    rows = []
+    for record in fm.train_epochs(train_args, target):
+        row = {"scenario": run.scenario, "method": run.method, "initial_pressure": run.initial_pressure or "",
+               **dataclasses.asdict(record)}
+        rows.append({key: row[key] for key in FIELDS})
+    return rows
+
+
+# -- the paper's measures (spec section 8) -------------------------------------------------------
+Curve = List[Tuple[float, float]]  # (wall-clock seconds, test error) after each epoch
+
+
+def best_within(curve: Curve, budget: float) -> float:
+    """Best test error reached at or before `budget` seconds."""
+    errors = [error for t, error in curve if t <= budget]
+    return min(errors) if errors else math.nan
+
+
+def time_to_best(curve: Curve) -> Tuple[float, float]:
+    """(best error, first time it was reached)."""
+    best = min(error for _, error in curve)
+    return best, next(t for t, error in curve if error == best)
+
+
+def time_reduction(method: Curve, baseline: Curve) -> Optional[float]:
+    """(t_base - t_method) / t_base, with t_base the time the baseline reached its best error and
+    t_method the first time the method reached that error; None if it never did."""
+    target, t_base = time_to_best(baseline)
+    t_method = next((t for t, error in method if error <= target), None)
+    return None if t_method is None else (t_base - t_method) / t_base
+
+
+def mean_std(values: Sequence[float]) -> str:
+    if not values:
+        return "n/a"
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
+def curves_of(rows: Iterable[dict]) -> Dict[str, Dict[str, Dict[int, Curve]]]:
+    """scenario -> method -> seed -> curve, epochs in order."""
+    curves: Dict[str, Dict[str, Dict[int, Curve]]] = defaultdict(lambda: defaultdict(dict))
+    for row in rows:
+        curve = curves[row["scenario"]][row["method"]].setdefault(int(row["seed"]), [])
+        curve.append((float(row["wall_clock"]), float(row["test_error"])))
+    return curves
+
+
+def scenario_tables(methods: Dict[str, Dict[int, Curve]], baseline_methods: Sequence[str]) -> Tuple[float, List[str]]:
+    """The budget and markdown lines of one scenario's tables."""
+    # The budget is the shortest complete run, so every method is judged on the same time.
+    budget = min(curve[-1][0] for seeds in methods.values() for curve in seeds.values())
+    lines = [f"Time budget: {budget:.1f} s of training (the shortest complete run).", "",
+             "| method | seeds | best test error within budget (%) | best test error, whole run (%) | "
+             "final test error (%) | training time (s) |",
+             "|---|---|---|---|---|---|"]
+    for method, seeds in methods.items():
+        within = [100 * best_within(c, budget) for c in seeds.values()]
+        best = [100 * time_to_best(c)[0] for c in seeds.values()]
+        final = [100 * c[-1][1] for c in seeds.values()]
+        seconds = [c[-1][0] for c in seeds.values()]
+        lines.append(f"| {method} | {len(seeds)} | {mean_std(within)} | {mean_std(best)} | {mean_std(final)} | "
+                     f"{mean_std(seconds)} |")
+    lines += ["", "Time reduction to each baseline's best error, (t_base - t_rb) / t_base in %, per seed "
+              "(negative: Recency Bias was slower; 'never': it did not reach that error):", "",
+              "| Recency Bias vs | per seed | mean ± std over seeds that reached it |", "|---|---|---|"]
+    rb = methods.get("recency_bias", {})
+    for baseline in baseline_methods:
+        if baseline not in methods or baseline == "recency_bias":
+            continue
+        per_seed = []
+        for seed, base_curve in sorted(methods[baseline].items()):
+            if seed in rb:
+                r = time_reduction(rb[seed], base_curve)
+                per_seed.append(r)
+        shown = ", ".join("never" if r is None else f"{100 * r:+.0f}" for r in per_seed)
+        reached = [100 * r for r in per_seed if r is not None]
+        lines.append(f"| {baseline} | {shown} | {mean_std(reached)} ({len(reached)} of {len(per_seed)}) |")
+    return budget, lines
+
+
+def plot(methods: Dict[str, Dict[int, Curve]], title: str, out: pathlib.Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=120)
+    for i, (method, seeds) in enumerate(methods.items()):
+        color = f"C{i}"
+        for n, curve in enumerate(seeds.values()):
+            ax.plot([t for t, _ in curve], [100 * e for _, e in curve], color=color, alpha=0.35, lw=0.8)
+        epochs = min(len(c) for c in seeds.values())
+        mean_t = [statistics.mean(c[e][0] for c in seeds.values()) for e in range(epochs)]
+        mean_e = [statistics.mean(100 * c[e][1] for c in seeds.values()) for e in range(epochs)]
+        ax.plot(mean_t, mean_e, color=color, lw=2, marker=".", label=f"{method} (mean of {len(seeds)})")
+    ax.set_xlabel("training wall-clock (s)")
+    ax.set_ylabel("test error (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    lo = min(100 * e for seeds in methods.values() for c in seeds.values() for _, e in c)
+    ax.set_ylim(lo * 0.95, lo * 1.6)  # the interesting part: the last few points of error
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+
+
+def report(rows: List[dict], args: argparse.Namespace, out: pathlib.Path, command: str) -> str:
+    curves = curves_of(rows)
+    baselines = [m for m in ("random", "online_batch", "active_bias")]
+    lines = ["# Benchmark results", "",
+             f"Command: `{command}`  ",
+             f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+             f"{torch.get_num_threads()} threads, Python {platform.python_version()}.  ",
+             f"Setup: Fashion-MNIST, {'first ' + str(args.limit_train) if args.limit_train else 'all 60,000'} training "
+             f"images (before the scenario's changes), official 10,000 test images; the example's small CNN; "
+             f"batch {args.batch_size}, SGD momentum 0.9, lr {args.lr} divided by 10 at 50% and 75% of "
+             f"{args.epochs} epochs; window q = {args.window}, warm-up g = {args.warmup_epochs} epochs, s0 = 100 "
+             f"unless named.", ""]
+    for scenario, methods in curves.items():
+        noise, imbalance = SCENARIOS[scenario]
+        lines += [f"## {scenario} (label noise {noise:.0%}, long-tail ratio {imbalance:g})", ""]
+        _, table = scenario_tables(methods, baselines)
+        png = out / f"{scenario}.png"
+        plot(methods, f"Fashion-MNIST, {scenario}: test error against training time", png)
+        lines += table + ["", f"![{scenario}]({png.name})", ""]
+    return "\n".join(lines) + "\n"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="benchmark-results", help="directory for runs.csv, PNGs and results.md")
+    p.add_argument("--strategies", nargs="+", choices=STRATEGIES, default=list(STRATEGIES))
+    p.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS), default=list(SCENARIOS))
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--sensitivity", nargs="*", type=float, default=[10.0],
+                   help="extra initial pressures s0 for recency_bias (the default run is s0 = 100)")
+    p.add_argument("--sensitivity-scenarios", nargs="*", choices=list(SCENARIOS), default=["clean"])
+    p.add_argument("--epochs", type=int, default=16)
+    p.add_argument("--window", type=int, default=4)
+    p.add_argument("--warmup-epochs", type=int, default=4)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--limit-train", type=int, default=20000, help="first N training images (0: all)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    p.add_argument("--data-dir", default=fm.DEFAULT_DATA)
+    p.add_argument("--target", default=None, help="service host:port (default: start one)")
+    p.add_argument("--quick", action="store_true",
+                   help="a pipeline check: 1 seed, 1,000 images, 3 epochs, q = g = 1, every strategy and scenario")
+    p.add_argument("--report-only", action="store_true", help="recompute tables and plots from runs.csv")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parser().parse_args(argv)
+    if args.quick:
+        args.seeds, args.epochs, args.window, args.warmup_epochs, args.limit_train = [0], 3, 1, 1, 1000
+    args.limit_train = args.limit_train or None
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs_csv = out / "runs.csv"
+    command = "python examples/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    recorded = out / "command.txt"  # the command that made runs.csv, quoted by --report-only too
+    if args.report_only and recorded.exists():
+        command = recorded.read_text().strip()
+    if not args.report_only:
+        recorded.write_text(command + "\n")
+        done = done_runs(runs_csv)
+        todo = [r for r in plan(args) if done.get((r.scenario, r.method, r.seed), 0) < args.epochs]
+        if any(0 < done.get((r.scenario, r.method, r.seed), 0) for r in todo):
+            raise SystemExit(f"{runs_csv} holds a partial run; remove its rows (or the file) and start again")
+        service = fm.LocalService() if args.target is None else None
+        target = args.target or service.target
+        try:
+            for n, run in enumerate(todo, 1):
+                started = time.perf_counter()
+                rows = train_one(run, args, target)
+                new_file = not runs_csv.exists()
+                with open(runs_csv, "a", newline="") as f:
+                    writer = csv.DictWriter(f, fieldnames=FIELDS)
+                    if new_file:
+                        writer.writeheader()
+                    writer.writerows(rows)
+                best = min(float(r["test_error"]) for r in rows)
+                print(f"[{n}/{len(todo)}] {run.scenario} {run.method} seed {run.seed}: best test error "
+                      f"{100 * best:.2f}% in {time.perf_counter() - started:.0f} s", flush=True)
+        finally:
+            if service:
+                service.close()
+    with open(runs_csv, newline="") as f:
+        rows = [row for row in csv.DictReader(f) if row["scenario"] in args.scenarios]
+    markdown = report(rows, args, out, command)
+    (out / "results.md").write_text(markdown)
+    print(markdown)
+    print(f"wrote {out / 'results.md'}")
+
+
+if __name__ == "__main__":
+    main()
