@@ -1,8 +1,10 @@
 // Builds the whole service from a config and a logger and returns its ports and close(). Tests
 // call this directly; src/main.ts is the only file that touches the process.
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { startGrpcServer } from './grpc/grpc-server.js';
 import { buildHttpServer } from './http/http-server.js';
+import { createMetrics, timedStorage } from './metrics.js';
 import { SamplerService } from './service/sampler-service.js';
 import { SqliteStorage, type Synchronous } from './storage/sqlite-storage.js';
 
@@ -14,28 +16,39 @@ export interface AppConfig {
   readonly db: string;
   readonly synchronous: Synchronous;
   readonly snapshotEveryPredictions?: number | undefined;
+  /** Bearer token required by gRPC and HTTP (but liveness, readiness and the dashboard's files). */
+  readonly token?: string | undefined;
 }
 
 export interface RunningApp {
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly service: SamplerService;
+  /** The HTTP server (tests use its inject()). */
+  readonly http: FastifyInstance;
   /** Stop accepting, finish calls in flight, snapshot, close the database. */
   close(): Promise<void>;
 }
 
 export async function startApp(config: AppConfig, log: Logger): Promise<RunningApp> {
-  const storage = new SqliteStorage(config.db, { synchronous: config.synchronous });
+  const metrics = createMetrics();
+  const sqlite = new SqliteStorage(config.db, { synchronous: config.synchronous });
+  const storage = timedStorage(sqlite, metrics.dbWrite);
   const started = performance.now();
   const service = new SamplerService(storage, log.child({ component: 'service' }), {
     ...(config.snapshotEveryPredictions === undefined ? {} : { snapshotEveryPredictions: config.snapshotEveryPredictions }),
+    events: { reports: metrics.reports, batchServed: metrics.batchServed },
   });
+  metrics.watch(service);
   log.info({ db: config.db, ms: Math.round(performance.now() - started) }, 'database open, recovery done');
+  let ready = true;
   const grpcServer = await startGrpcServer(service, log.child({ adapter: 'grpc' }), {
     host: config.host,
     port: config.grpcPort,
+    token: config.token,
+    onCall: metrics.rpc,
   });
-  const http = buildHttpServer(service, log);
+  const http = await buildHttpServer({ service, log, metrics, token: config.token, ready: () => ready });
   await http.listen({ host: config.host, port: config.httpPort });
   const address = http.server.address();
   const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
@@ -46,11 +59,13 @@ export async function startApp(config: AppConfig, log: Logger): Promise<RunningA
     grpcPort: grpcServer.port,
     httpPort,
     service,
+    http,
     close: () =>
       (closing ??= (async () => {
+        ready = false;
         await Promise.all([grpcServer.close(), http.close()]);
         service.close();
-        storage.close();
+        sqlite.close();
         log.info('closed');
       })()),
   };

@@ -21,6 +21,7 @@ const schema = z.object({
   db: z.string().min(1),
   synchronous: z.enum(['NORMAL', 'FULL'], 'must be NORMAL or FULL'),
   snapshotEveryPredictions: z.coerce.number().int().min(1).optional(),
+  token: z.string().min(16, 'must be at least 16 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 
@@ -34,6 +35,8 @@ export const USAGE = `Usage: recency-sampler [options]
   --sync NORMAL|FULL     NORMAL survives a killed process, FULL also power loss (env RS_SYNC, default NORMAL)
   --snapshot-every N     snapshot a sampler every N predictions (env RS_SNAPSHOT_EVERY, default max(N, 65536))
   --log-level LEVEL      pino level (env RS_LOG_LEVEL, default ${SERVER_DEFAULTS.logLevel})
+  --token TOKEN          require "authorization: Bearer TOKEN" on gRPC and HTTP (env RS_TOKEN, preferred:
+                         a flag shows in the process list); /healthz, /readyz and the dashboard page stay open
   --help                 print this and exit`;
 
 /** Flags win over environment variables, which win over defaults. Throws a readable Error. */
@@ -48,6 +51,7 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
       sync: { type: 'string' },
       'snapshot-every': { type: 'string' },
       'log-level': { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -61,6 +65,7 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
     synchronous: (values.sync ?? env.RS_SYNC ?? SERVER_DEFAULTS.synchronous).toUpperCase(),
     snapshotEveryPredictions: values['snapshot-every'] ?? env.RS_SNAPSHOT_EVERY,
     logLevel: values['log-level'] ?? env.RS_LOG_LEVEL ?? SERVER_DEFAULTS.logLevel,
+    token: values.token ?? (env.RS_TOKEN || undefined),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -24,51 +24,53 @@ type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 export class SamplerClient {
   private readonly stub: SamplerServiceClient;
 
-  constructor(target: string, options: { deadlineMs?: number } = {}) {
+  constructor(target: string, options: { deadlineMs?: number; token?: string } = {}) {
     const Service = samplerProto().recency_sampler.v1.SamplerService;
     this.stub = new Service(target, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     });
     this.deadlineMs = options.deadlineMs ?? 30_000;
+    this.token = options.token;
   }
 
   private readonly deadlineMs: number;
+  private readonly token: string | undefined;
 
   createSampler(name: string, config: SamplerConfig): Promise<Sampler__Output> {
-    return this.call((cb) => this.stub.createSampler({ name, config }, this.options(), cb));
+    return this.call((cb) => this.stub.createSampler({ name, config }, this.metadata(), this.options(), cb));
   }
 
   getSampler(name: string): Promise<Sampler__Output> {
-    return this.call((cb) => this.stub.getSampler({ name }, this.options(), cb));
+    return this.call((cb) => this.stub.getSampler({ name }, this.metadata(), this.options(), cb));
   }
 
   async listSamplers(): Promise<Sampler__Output[]> {
-    const response = await this.call<ListSamplersResponse__Output>((cb) => this.stub.listSamplers({}, this.options(), cb));
+    const response = await this.call<ListSamplersResponse__Output>((cb) => this.stub.listSamplers({}, this.metadata(), this.options(), cb));
     return response.samplers ?? [];
   }
 
   async deleteSampler(name: string): Promise<void> {
-    await this.call((cb) => this.stub.deleteSampler({ name }, this.options(), cb));
+    await this.call((cb) => this.stub.deleteSampler({ name }, this.metadata(), this.options(), cb));
   }
 
   async nextBatch(request: NextBatchRequest): Promise<Batch> {
-    const batch = await this.call<Batch__Output>((cb) => this.stub.nextBatch(request, this.options(), cb));
+    const batch = await this.call<Batch__Output>((cb) => this.stub.nextBatch(request, this.metadata(), this.options(), cb));
     return { ...batch, indices: batch.indices ?? [] };
   }
 
   reportPredictions(request: ReportPredictionsRequest): Promise<ReportPredictionsResponse__Output> {
-    return this.call((cb) => this.stub.reportPredictions(request, this.options(), cb));
+    return this.call((cb) => this.stub.reportPredictions(request, this.metadata(), this.options(), cb));
   }
 
   async nextBatches(request: NextBatchesRequest): Promise<Batch[]> {
-    const response = await this.call<NextBatchesResponse__Output>((cb) => this.stub.nextBatches(request, this.options(), cb));
+    const response = await this.call<NextBatchesResponse__Output>((cb) => this.stub.nextBatches(request, this.metadata(), this.options(), cb));
     return (response.batches ?? []).map((b) => ({ ...b, indices: b.indices ?? [] }));
   }
 
   async reportPredictionsBulk(reports: ReportPredictionsRequest[]): Promise<ReportPredictionsResponse__Output[]> {
     const response = await this.call<ReportPredictionsBulkResponse__Output>((cb) =>
-      this.stub.reportPredictionsBulk({ reports }, this.options(), cb),
+      this.stub.reportPredictionsBulk({ reports }, this.metadata(), this.options(), cb),
     );
     return response.results ?? [];
   }
@@ -82,6 +84,13 @@ export class SamplerClient {
 
   close(): void {
     this.stub.close();
+  }
+
+  /** Per-call metadata: the bearer token, when given (grpc-js allows call credentials only on TLS channels). */
+  private metadata(): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    if (this.token) metadata.set('authorization', `Bearer ${this.token}`);
+    return metadata;
   }
 
   private options(): grpc.CallOptions {

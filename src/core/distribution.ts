@@ -106,6 +106,15 @@ export class FrozenDistribution {
     return g < 0 ? 0 : this.weight[g]! / this.totalWeight;
   }
 
+  /** Each sample's level at the freeze, built on first use and kept (2N bytes, for inspection). */
+  private levelCache: Uint16Array | undefined;
+
+  /** P(i) of one sample under this distribution. */
+  probabilityOf(sample: number): number {
+    this.levelCache ??= this.levelOfSamples();
+    return this.probabilityOfLevel(this.levelCache[sample] ?? 0);
+  }
+
   /** Each sample's level at the freeze, rebuilt from the grouping (for snapshots). */
   levelOfSamples(): Uint16Array {
     const level = new Uint16Array(this.order.length);

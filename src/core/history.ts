@@ -52,6 +52,8 @@ export class HistoryWindows {
   readonly valid: Uint8Array;
   readonly level: Uint16Array;
   readonly levels = new LevelTable();
+  /** How many samples are at each level id now (kept on every report: histograms cost O(levels)). */
+  readonly levelCounts: number[];
   private readonly keyer: LevelKeyer;
 
   constructor(
@@ -64,6 +66,7 @@ export class HistoryWindows {
     this.valid = new Uint8Array(size);
     this.level = new Uint16Array(size);
     this.keyer = new LevelKeyer(window);
+    this.levelCounts = [size];
   }
 
   /** Appends one predicted label to each listed sample's window. Inputs are already validated. */
@@ -77,8 +80,19 @@ export class HistoryWindows {
       labels[base + q - 1] = predicted[n] ?? 0;
       const h = Math.min((this.valid[sample] ?? 0) + 1, q);
       this.valid[sample] = h;
-      this.level[sample] = this.levelOf(base + q - h, h);
+      const before = this.level[sample] ?? EMPTY_LEVEL;
+      const after = this.levelOf(base + q - h, h);
+      this.level[sample] = after;
+      this.levelCounts[before]! -= 1;
+      this.levelCounts[after] = (this.levelCounts[after] ?? 0) + 1;
     }
+  }
+
+  /** Recounts samples per level after the level array was loaded wholesale. */
+  recountLevels(): void {
+    this.levelCounts.length = 0;
+    for (let l = 0; l < this.levels.size; l++) this.levelCounts.push(0);
+    for (let i = 0; i < this.size; i++) this.levelCounts[this.level[i]!]! += 1;
   }
 
   /** Oldest-to-newest valid labels of one sample. */
@@ -99,6 +113,7 @@ export class HistoryWindows {
       const h = this.valid[i] ?? 0;
       this.level[i] = h === 0 ? EMPTY_LEVEL : this.levelOf(i * q + q - h, h);
     }
+    this.recountLevels();
   }
 
   private levelOf(start: number, h: number): number {

@@ -9,11 +9,23 @@ import type { Sampler } from '../generated/recency_sampler/v1/Sampler.js';
 import type { SamplerServiceHandlers } from '../generated/recency_sampler/v1/SamplerService.js';
 import { MAX_MESSAGE_BYTES, samplerProto } from '../proto.js';
 import type { BatchView, SamplerService, SamplerView } from '../service/sampler-service.js';
-import { toServiceError } from './status.js';
+import { bearerCheck } from '../auth.js';
+import { SamplerError } from '../core/errors.js';
+import { statusName, toServiceError } from './status.js';
 
 export interface GrpcServerOptions {
   readonly host: string;
   readonly port: number;
+  /** When set, every call must carry `authorization: Bearer <token>` metadata. */
+  readonly token?: string | undefined;
+  /** Told of every finished call: method, status name, seconds. */
+  readonly onCall?: (method: string, code: string, seconds: number) => void;
+}
+
+interface CallContext {
+  readonly log: Logger;
+  readonly authorized: (authorization: string | undefined) => boolean;
+  readonly onCall: (method: string, code: string, seconds: number) => void;
 }
 
 export interface RunningGrpcServer {
@@ -22,12 +34,22 @@ export interface RunningGrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
-function unary<Req, Res>(log: Logger, method: string, handle: (request: Req) => Res): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(context: CallContext, method: string, handle: (request: Req) => Res): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
+    const started = performance.now();
+    let code: grpc.status | undefined;
     try {
+      const authorization = call.metadata.get('authorization')[0];
+      if (!context.authorized(typeof authorization === 'string' ? authorization : undefined)) {
+        throw new SamplerError('unauthenticated', 'authorization: a valid bearer token is required (metadata "authorization: Bearer <token>")');
+      }
       callback(null, handle(call.request));
     } catch (error) {
-      callback(toServiceError(error, log, method));
+      const status = toServiceError(error, context.log, method);
+      code = status.code;
+      callback(status);
+    } finally {
+      context.onCall(method, statusName(code), (performance.now() - started) / 1000);
     }
   };
 }
@@ -79,19 +101,20 @@ function decodeConfig(config: CreateSamplerRequest__Output['config']): SamplerCo
   return { ...rest, activeBiasMode: mode as ActiveBiasMode | undefined };
 }
 
-export function samplerHandlers(service: SamplerService, log: Logger): SamplerServiceHandlers {
+export function samplerHandlers(service: SamplerService, log: Logger, options: Pick<GrpcServerOptions, 'token' | 'onCall'> = {}): SamplerServiceHandlers {
+  const context: CallContext = { log, authorized: bearerCheck(options.token), onCall: options.onCall ?? (() => {}) };
   return {
-    CreateSampler: unary(log, 'CreateSampler', (r) => encodeSampler(service.create(r.name, decodeConfig(r.config)))),
-    GetSampler: unary(log, 'GetSampler', (r) => encodeSampler(service.get(r.name))),
-    ListSamplers: unary(log, 'ListSamplers', () => ({ samplers: service.list().map(encodeSampler) })),
-    DeleteSampler: unary(log, 'DeleteSampler', (r) => {
+    CreateSampler: unary(context, 'CreateSampler', (r) => encodeSampler(service.create(r.name, decodeConfig(r.config)))),
+    GetSampler: unary(context, 'GetSampler', (r) => encodeSampler(service.get(r.name))),
+    ListSamplers: unary(context, 'ListSamplers', () => ({ samplers: service.list().map(encodeSampler) })),
+    DeleteSampler: unary(context, 'DeleteSampler', (r) => {
       service.delete(r.name);
       return {};
     }),
-    NextBatch: unary(log, 'NextBatch', (r) => encodeBatch(service.nextBatch(r))),
-    ReportPredictions: unary(log, 'ReportPredictions', (r) => service.report(r)),
-    NextBatches: unary(log, 'NextBatches', (r) => ({ batches: service.nextBatches(r).map(encodeBatch) })),
-    ReportPredictionsBulk: unary(log, 'ReportPredictionsBulk', (r) => ({ results: service.reportMany(r.reports ?? []) })),
+    NextBatch: unary(context, 'NextBatch', (r) => encodeBatch(service.nextBatch(r))),
+    ReportPredictions: unary(context, 'ReportPredictions', (r) => service.report(r)),
+    NextBatches: unary(context, 'NextBatches', (r) => ({ batches: service.nextBatches(r).map(encodeBatch) })),
+    ReportPredictionsBulk: unary(context, 'ReportPredictionsBulk', (r) => ({ results: service.reportMany(r.reports ?? []) })),
   };
 }
 
@@ -104,7 +127,7 @@ export async function startGrpcServer(
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
-  server.addService(samplerProto().recency_sampler.v1.SamplerService.service, samplerHandlers(service, log));
+  server.addService(samplerProto().recency_sampler.v1.SamplerService.service, samplerHandlers(service, log, options));
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound),

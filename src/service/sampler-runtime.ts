@@ -2,7 +2,9 @@
 // a cache of recent global batches. Rebuilt on start-up from the snapshot plus the report log.
 import { failedPrecondition } from '../core/errors.js';
 import { HistoryWindows } from '../core/history.js';
+import { SampleActivity } from '../core/sample-activity.js';
 import { SampleSignals } from '../core/sample-signals.js';
+import { uncertaintySummary } from '../core/uncertainty-summary.js';
 import { WeightedDistribution } from '../core/weighted-distribution.js';
 import type { SamplerConfig } from '../core/sampler-config.js';
 import { stepsPerEpoch, totalSteps } from '../core/schedule.js';
@@ -19,7 +21,16 @@ import {
   type EpochPlan,
   type FrozenState,
 } from '../core/strategy.js';
-import type { FreezePoint, ReportRecord, Snapshot, Storage, StoredBatch, StoredSampler } from '../storage/storage.js';
+import type {
+  EpochStats,
+  FreezePoint,
+  RankReports,
+  ReportRecord,
+  Snapshot,
+  Storage,
+  StoredBatch,
+  StoredSampler,
+} from '../storage/storage.js';
 
 /** Distributions kept in memory: the current epoch and the one before, for ranks lagging behind. */
 const HELD_EPOCHS = 2;
@@ -40,11 +51,20 @@ export interface GlobalBatch extends StoredBatch {
   readonly pressure: number;
   /** Per-index loss weights of the global batch (Active Bias, reweighting variant). */
   readonly lossWeights: Float32Array | undefined;
+  /** Whether this call served the step for the first time. */
+  readonly fresh: boolean;
 }
 
 export class SamplerRuntime {
   readonly history: HistoryWindows;
   readonly signals: SampleSignals;
+  readonly activity: SampleActivity;
+  /** Accepted reports per rank. */
+  readonly rankReports = new Map<number, RankReports>();
+  /** The data set at the start of each epoch served so far. */
+  readonly epochStats = new Map<number, EpochStats>();
+  /** When a batch was last served or a report accepted (this process's lifetime only). */
+  lastActivity: Date | undefined;
   /** Log position of the last report applied to the history. */
   private lastSeq = 0;
   reportsReceived = 0;
@@ -58,7 +78,8 @@ export class SamplerRuntime {
   private highestDrawnStep: number;
   /** Batches drawn ahead of any request (see predraw); not served, so not yet a step's batch. */
   private readonly predrawn = new Map<number, Uint32Array>();
-  private lastServedStep = -1;
+  /** The step most recently served (the run's position); -1 before any. */
+  lastServedStep = -1;
 
   private constructor(
     readonly stored: StoredSampler,
@@ -67,7 +88,10 @@ export class SamplerRuntime {
     const c = stored.config;
     this.history = new HistoryWindows(c.datasetSize, c.window, c.numClasses);
     this.signals = new SampleSignals(c.datasetSize);
+    this.activity = new SampleActivity(c.datasetSize);
     this.highestDrawnStep = storage.highestBatchStep(stored.id);
+    this.lastServedStep = this.highestDrawnStep;
+    for (const stats of storage.loadEpochStats(stored.id)) this.epochStats.set(stats.epoch, stats);
   }
 
   get config(): SamplerConfig {
@@ -93,6 +117,10 @@ export class SamplerRuntime {
       runtime.apply(report.seq, report);
     }
     for (; next < pending.length; next++) runtime.freeze(pending[next]!.epoch);
+    // Draws of batches written after the snapshot (counting skips the steps it already had).
+    for (const { step, indices } of storage.batchesFrom(stored.id, runtime.activity.countedSteps.below)) {
+      runtime.activity.countDraws(step, indices);
+    }
     return runtime;
   }
 
@@ -101,6 +129,7 @@ export class SamplerRuntime {
     const { epoch } = epochOfStep(this.config, step);
     const plan = epochPlan(this.config, epoch);
     let batch = this.servedBatch(step);
+    const fresh = batch === undefined;
     const predrawn = this.predrawn.get(step);
     if (!batch && predrawn) {
       this.predrawn.delete(step);
@@ -108,14 +137,18 @@ export class SamplerRuntime {
     }
     batch ??= this.keep(step, { worldSize, indices: this.draw(step) });
     this.lastServedStep = step;
+    this.lastActivity = new Date();
     // Loss weights need the epoch's state (frozen now if this is its first batch); the pressure
     // of a strategy without a schedule is known while its distribution is held.
     const distribution = plan.lossWeights ? this.distributionOf(epoch, plan) : this.frozen.get(epoch);
+    const pressure = distribution?.pressure ?? plan.pressure;
+    if (!this.epochStats.has(epoch)) this.recordEpochStart(epoch, pressure);
     return {
       ...batch,
       epoch,
       plan,
-      pressure: distribution?.pressure ?? plan.pressure,
+      pressure,
+      fresh,
       lossWeights: plan.lossWeights && distribution instanceof WeightedDistribution ? lossWeights(distribution.weights, batch.indices) : undefined,
     };
   }
@@ -186,6 +219,8 @@ export class SamplerRuntime {
     const batches = this.unsaved;
     this.unsaved = new Map();
     this.storage.insertBatches(this.stored.id, batches);
+    // Draws are counted once written, so that a restart (which recounts from the rows) agrees.
+    for (const [step, batch] of batches) this.activity.countDraws(step, batch.indices);
   }
 
   /**
@@ -207,6 +242,15 @@ export class SamplerRuntime {
     const { indices } = report;
     this.history.record(indices, report.labels);
     this.signals.record(indices, report.losses, report.trueClassProbs);
+    this.activity.recordReport(report.step, indices);
+    const rank = this.rankReports.get(report.rank);
+    this.rankReports.set(report.rank, {
+      rank: report.rank,
+      reports: (rank?.reports ?? 0) + 1,
+      predictions: (rank?.predictions ?? 0) + indices.length,
+      lastStep: Math.max(rank?.lastStep ?? -1, report.step),
+    });
+    this.lastActivity = new Date();
     this.lastSeq = seq;
     this.predictionsSinceSnapshot += indices.length;
     this.reportsReceived += 1;
@@ -219,6 +263,17 @@ export class SamplerRuntime {
     this.storage.writeSnapshot(this.stored.id, this.snapshot());
     this.predictionsSinceSnapshot = 0;
     return true;
+  }
+
+  /** The distribution of `epoch` if it is held (for inspection). */
+  heldDistribution(epoch: number): EpochDistribution | undefined {
+    return this.frozen.get(epoch);
+  }
+
+  private recordEpochStart(epoch: number, pressure: number): void {
+    const stats: EpochStats = { epoch, startedAt: new Date().toISOString(), pressure, ...uncertaintySummary(this.history) };
+    this.epochStats.set(epoch, stats);
+    this.storage.recordEpochStats(this.stored.id, stats);
   }
 
   private distributionOf(epoch: number, plan: EpochPlan): EpochDistribution {
@@ -272,6 +327,10 @@ export class SamplerRuntime {
       levelKeys: Float64Array.from(levels.keys),
       levelUncertainty: Float64Array.from(levels.uncertainty),
       signals: this.signals,
+      drawn: this.activity.drawn,
+      lastReported: this.activity.lastReported,
+      countedSteps: this.activity.countedSteps,
+      rankReports: [...this.rankReports.values()],
       frozen: [...this.frozen].map(([epoch, distribution]) => ({ epoch, ...stateOf(distribution) })),
     };
   }
@@ -284,7 +343,10 @@ export class SamplerRuntime {
     new Uint8Array(h.labels.buffer, h.labels.byteOffset, h.labels.byteLength).set(s.labels);
     h.valid.set(s.valid);
     h.level.set(s.level);
+    this.activity.restore(s.drawn, s.lastReported, s.countedSteps);
+    for (const r of s.rankReports) this.rankReports.set(r.rank, r);
     for (let id = 1; id < s.levelKeys.length; id++) h.levels.idOf(s.levelKeys[id] ?? 0, s.levelUncertainty[id] ?? 1);
+    h.recountLevels();
     this.lastSeq = s.seq;
     this.reportsReceived = s.reportsReceived;
     this.predictionsReceived = s.predictionsReceived;

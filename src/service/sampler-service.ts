@@ -8,6 +8,7 @@ import { stepsPerEpoch, totalSteps } from '../core/schedule.js';
 import { shareBounds, shareOf } from '../core/shares.js';
 import type { Phase } from '../core/strategy.js';
 import type { ReportRecord, Storage } from '../storage/storage.js';
+import { samplerSummary } from './sampler-inspection.js';
 import { SamplerRuntime } from './sampler-runtime.js';
 
 const BATCH_FLUSH_MS = 20;
@@ -23,6 +24,22 @@ export interface ServiceOptions {
   readonly snapshotEveryPredictions?: number;
   /** Clock for created_at; injectable so tests are deterministic. */
   readonly now?: () => Date;
+  /** Told of accepted reports and of batches served for the first time (metrics). */
+  readonly events?: ServiceEvents;
+}
+
+export interface ServiceEvents {
+  reports(sampler: string, reports: number, predictions: number): void;
+  batchServed(sampler: string): void;
+}
+
+/** What the metrics endpoint reads per sampler at each scrape. */
+export interface GaugeValues {
+  readonly name: string;
+  readonly epoch: number;
+  readonly selectionPressure: number | null;
+  readonly meanUncertainty: number;
+  readonly neverSeen: number;
 }
 
 export interface SamplerView {
@@ -111,6 +128,24 @@ export class SamplerService {
     return [...this.samplers.values()].map(view);
   }
 
+  /** A sampler's live state, for the read-only views of src/service/sampler-inspection.ts. */
+  inspect(name: string | undefined): SamplerRuntime {
+    return this.runtime('name', name);
+  }
+
+  gaugeValues(): GaugeValues[] {
+    return [...this.samplers.values()].map((runtime) => {
+      const detail = samplerSummary(runtime);
+      return {
+        name: runtime.stored.name,
+        epoch: detail.epoch,
+        selectionPressure: detail.selectionPressure,
+        meanUncertainty: detail.meanUncertainty,
+        neverSeen: detail.neverSeen,
+      };
+    });
+  }
+
   delete(name: string | undefined): void {
     const runtime = this.runtime('name', name);
     this.storage.deleteSampler(runtime.stored.id);
@@ -125,6 +160,7 @@ export class SamplerService {
     const worldSize = checkWorldSize(config, request.worldSize);
     const rank = checkRank(request.rank, worldSize);
     const batch = runtime.globalBatch(step, worldSize);
+    if (batch.fresh) this.options.events?.batchServed(runtime.stored.name);
     if (runtime.hasUnsaved) this.scheduleFlush();
     this.schedulePredraw(runtime);
     if (batch.worldSize !== worldSize) {
@@ -186,6 +222,7 @@ export class SamplerService {
       const seq = seqs[i];
       if (seq === undefined) return { accepted: 0, duplicate: true };
       runtime.apply(seq, record);
+      this.options.events?.reports(runtime.stored.name, 1, record.indices.length);
       touched.add(runtime);
       return { accepted: record.indices.length, duplicate: false };
     });

@@ -1,7 +1,7 @@
 // In-memory storage: the same contract as SQLite with no durability, for tests and for runs that
 // do not need to survive a restart (--db :memory: uses SQLite's own memory mode instead).
 import type { SamplerConfig } from '../core/sampler-config.js';
-import type { FreezePoint, LoggedReport, ReportRecord, Snapshot, Storage, StoredBatch, StoredSampler } from './storage.js';
+import type { EpochStats, FreezePoint, LoggedReport, ReportRecord, Snapshot, Storage, StoredBatch, StoredSampler } from './storage.js';
 
 interface SamplerRecords {
   readonly sampler: StoredSampler;
@@ -9,6 +9,7 @@ interface SamplerRecords {
   readonly reports: LoggedReport[];
   readonly reportKeys: Set<string>;
   readonly freezes: Map<number, number>;
+  readonly epochStats: Map<number, EpochStats>;
   snapshot: Snapshot | undefined;
 }
 
@@ -32,6 +33,7 @@ export class MemoryStorage implements Storage {
       reports: [],
       reportKeys: new Set(),
       freezes: new Map(),
+      epochStats: new Map(),
       snapshot: undefined,
     });
     return sampler;
@@ -51,6 +53,19 @@ export class MemoryStorage implements Storage {
     for (const [step, batch] of batches) {
       if (!stored.has(step)) stored.set(step, { worldSize: batch.worldSize, indices: batch.indices.slice() });
     }
+  }
+
+  *batchesFrom(samplerId: number, fromStep: number): Iterable<{ step: number; indices: Uint32Array }> {
+    const steps = [...this.records(samplerId).batches.keys()].filter((s) => s >= fromStep).sort((a, b) => a - b);
+    for (const step of steps) yield { step, indices: this.records(samplerId).batches.get(step)!.indices.slice() };
+  }
+
+  recordEpochStats(samplerId: number, stats: EpochStats): void {
+    this.records(samplerId).epochStats.set(stats.epoch, structuredClone(stats));
+  }
+
+  loadEpochStats(samplerId: number): EpochStats[] {
+    return [...this.records(samplerId).epochStats.values()].sort((a, b) => a.epoch - b.epoch).map((s) => structuredClone(s));
   }
 
   highestBatchStep(samplerId: number): number {
@@ -101,6 +116,10 @@ export class MemoryStorage implements Storage {
         probMean: snapshot.signals.probMean?.slice(),
         probM2: snapshot.signals.probM2?.slice(),
       },
+      drawn: snapshot.drawn.slice(),
+      lastReported: snapshot.lastReported.slice(),
+      countedSteps: structuredClone(snapshot.countedSteps),
+      rankReports: structuredClone(snapshot.rankReports),
       frozen: snapshot.frozen.map((f) => ('level' in f ? { epoch: f.epoch, level: f.level.slice() } : { epoch: f.epoch, weights: f.weights.slice() })),
     };
   }

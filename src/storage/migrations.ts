@@ -53,8 +53,19 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (sampler_id, epoch)
   );
   `,
-  // 2: what the Online Batch and Active Bias baselines learn, and their frozen weights.
+  // 2: what the Online Batch and Active Bias baselines learn, and their frozen weights; what the
+  // inspection API shows (draw counts, last reported steps, reports per rank, epoch history).
   `
+  ALTER TABLE snapshots ADD COLUMN drawn BLOB;
+  ALTER TABLE snapshots ADD COLUMN last_reported BLOB;
+  ALTER TABLE snapshots ADD COLUMN counted_steps TEXT;
+  ALTER TABLE snapshots ADD COLUMN rank_reports TEXT;
+  CREATE TABLE epoch_stats (
+    sampler_id INTEGER NOT NULL REFERENCES samplers (id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    stats TEXT NOT NULL,
+    PRIMARY KEY (sampler_id, epoch)
+  ) WITHOUT ROWID;
   ALTER TABLE snapshots ADD COLUMN latest_loss BLOB;
   ALTER TABLE snapshots ADD COLUMN prob_count BLOB;
   ALTER TABLE snapshots ADD COLUMN prob_mean BLOB;

@@ -8,7 +8,17 @@ import { withLaterDefaults, type SamplerConfig } from '../core/sampler-config.js
 import { fromBlob, toBlob } from './bytes.js';
 import { Checkpointer } from './checkpointer.js';
 import { migrate } from './migrations.js';
-import type { FreezePoint, LoggedReport, ReportRecord, Snapshot, Storage, StoredBatch, StoredSampler } from './storage.js';
+import type {
+  EpochStats,
+  FreezePoint,
+  LoggedReport,
+  RankReports,
+  ReportRecord,
+  Snapshot,
+  Storage,
+  StoredBatch,
+  StoredSampler,
+} from './storage.js';
 
 export type Synchronous = 'NORMAL' | 'FULL';
 
@@ -51,7 +61,31 @@ interface SnapshotRow {
   prob_count: Buffer | null;
   prob_mean: Buffer | null;
   prob_m2: Buffer | null;
+  drawn: Buffer | null;
+  last_reported: Buffer | null;
+  counted_steps: string | null;
+  rank_reports: string | null;
 }
+
+const SNAPSHOT_COLUMNS: readonly (keyof SnapshotRow)[] = [
+  'seq',
+  'reports',
+  'predictions',
+  'labels',
+  'valid',
+  'level',
+  'level_keys',
+  'level_uncertainty',
+  'frozen',
+  'latest_loss',
+  'prob_count',
+  'prob_mean',
+  'prob_m2',
+  'drawn',
+  'last_reported',
+  'counted_steps',
+  'rank_reports',
+];
 
 const orNull = (view: ArrayBufferView | undefined) => (view ? toBlob(view) : null);
 
@@ -94,17 +128,16 @@ export class SqliteStorage implements Storage {
       ),
       recordFreeze: db.prepare('INSERT OR REPLACE INTO freezes (sampler_id, epoch, seq) VALUES (?, ?, ?)'),
       loadFreezes: db.prepare<[number], FreezePoint>('SELECT epoch, seq FROM freezes WHERE sampler_id = ? ORDER BY seq, epoch'),
-      writeSnapshot: db.prepare(
-        `INSERT OR REPLACE INTO snapshots
-           (sampler_id, seq, reports, predictions, labels, valid, level, level_keys, level_uncertainty, frozen,
-            latest_loss, prob_count, prob_mean, prob_m2)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      writeSnapshot: db.prepare<[SnapshotRow & { sampler_id: number }]>(
+        `INSERT OR REPLACE INTO snapshots (sampler_id, ${SNAPSHOT_COLUMNS.join(', ')})
+         VALUES (@sampler_id, ${SNAPSHOT_COLUMNS.map((c) => `@${c}`).join(', ')})`,
       ),
-      loadSnapshot: db.prepare<[number], SnapshotRow>(
-        `SELECT seq, reports, predictions, labels, valid, level, level_keys, level_uncertainty, frozen,
-                latest_loss, prob_count, prob_mean, prob_m2
-           FROM snapshots WHERE sampler_id = ?`,
+      loadSnapshot: db.prepare<[number], SnapshotRow>(`SELECT ${SNAPSHOT_COLUMNS.join(', ')} FROM snapshots WHERE sampler_id = ?`),
+      batchesFrom: db.prepare<[number, number], { step: number; indices: Buffer }>(
+        'SELECT step, indices FROM batches WHERE sampler_id = ? AND step >= ? ORDER BY step',
       ),
+      recordEpochStats: db.prepare('INSERT OR REPLACE INTO epoch_stats (sampler_id, epoch, stats) VALUES (?, ?, ?)'),
+      loadEpochStats: db.prepare<[number], { stats: string }>('SELECT stats FROM epoch_stats WHERE sampler_id = ? ORDER BY epoch'),
       frozenLevels: db.prepare<[number, number], { level: Buffer; weights: Buffer | null }>(
         'SELECT level, weights FROM snapshot_frozen WHERE sampler_id = ? AND epoch = ?',
       ),
@@ -144,6 +177,20 @@ export class SqliteStorage implements Storage {
         this.checkpointer?.wrote(batch.indices.byteLength + 64);
       }
     })();
+  }
+
+  *batchesFrom(samplerId: number, fromStep: number): Iterable<{ step: number; indices: Uint32Array }> {
+    for (const row of this.statements.batchesFrom.iterate(samplerId, fromStep)) {
+      yield { step: row.step, indices: fromBlob(row.indices, Uint32Array) };
+    }
+  }
+
+  recordEpochStats(samplerId: number, stats: EpochStats): void {
+    this.statements.recordEpochStats.run(samplerId, stats.epoch, JSON.stringify(stats));
+  }
+
+  loadEpochStats(samplerId: number): EpochStats[] {
+    return this.statements.loadEpochStats.all(samplerId).map((row) => JSON.parse(row.stats) as EpochStats);
   }
 
   highestBatchStep(samplerId: number): number {
@@ -192,22 +239,26 @@ export class SqliteStorage implements Storage {
 
   writeSnapshot(samplerId: number, s: Snapshot): void {
     this.db.transaction(() => {
-      this.statements.writeSnapshot.run(
-        samplerId,
-        s.seq,
-        s.reportsReceived,
-        s.predictionsReceived,
-        toBlob(s.labels),
-        toBlob(s.valid),
-        toBlob(s.level),
-        toBlob(s.levelKeys),
-        toBlob(s.levelUncertainty),
-        JSON.stringify(s.frozen.map((f) => f.epoch)),
-        orNull(s.signals.latestLoss),
-        orNull(s.signals.probCount),
-        orNull(s.signals.probMean),
-        orNull(s.signals.probM2),
-      );
+      this.statements.writeSnapshot.run({
+        sampler_id: samplerId,
+        seq: s.seq,
+        reports: s.reportsReceived,
+        predictions: s.predictionsReceived,
+        labels: toBlob(s.labels),
+        valid: toBlob(s.valid),
+        level: toBlob(s.level),
+        level_keys: toBlob(s.levelKeys),
+        level_uncertainty: toBlob(s.levelUncertainty),
+        frozen: JSON.stringify(s.frozen.map((f) => f.epoch)),
+        latest_loss: orNull(s.signals.latestLoss),
+        prob_count: orNull(s.signals.probCount),
+        prob_mean: orNull(s.signals.probMean),
+        prob_m2: orNull(s.signals.probM2),
+        drawn: toBlob(s.drawn),
+        last_reported: toBlob(s.lastReported),
+        counted_steps: JSON.stringify(s.countedSteps),
+        rank_reports: JSON.stringify(s.rankReports),
+      });
       this.statements.deleteFrozen.run(samplerId);
       for (const f of s.frozen) {
         // Levels (Recency Bias) or weights (the baselines): the other column is empty.
@@ -217,7 +268,8 @@ export class SqliteStorage implements Storage {
     })();
     const signalBytes = Object.values(s.signals).reduce((sum: number, a: ArrayBufferView | undefined) => sum + (a?.byteLength ?? 0), 0);
     const frozenBytes = s.frozen.reduce((sum, f) => sum + ('level' in f ? f.level.byteLength : f.weights.byteLength), 0);
-    this.checkpointer?.wrote(s.labels.byteLength + s.valid.byteLength + s.level.byteLength + signalBytes + frozenBytes);
+    const activityBytes = s.drawn.byteLength + s.lastReported.byteLength;
+    this.checkpointer?.wrote(s.labels.byteLength + s.valid.byteLength + s.level.byteLength + signalBytes + frozenBytes + activityBytes);
   }
 
   loadSnapshot(samplerId: number): Snapshot | undefined {
@@ -239,6 +291,11 @@ export class SqliteStorage implements Storage {
         probMean: row.prob_mean ? fromBlob(row.prob_mean, Float64Array) : undefined,
         probM2: row.prob_m2 ? fromBlob(row.prob_m2, Float64Array) : undefined,
       },
+      // Snapshots written before these columns existed have none: start from zero.
+      drawn: row.drawn ? fromBlob(row.drawn, Uint16Array) : new Uint16Array(row.valid.byteLength),
+      lastReported: row.last_reported ? fromBlob(row.last_reported, Uint32Array) : new Uint32Array(row.valid.byteLength),
+      countedSteps: row.counted_steps ? (JSON.parse(row.counted_steps) as Snapshot['countedSteps']) : { below: 0, above: [] },
+      rankReports: row.rank_reports ? (JSON.parse(row.rank_reports) as RankReports[]) : [],
       frozen: epochs.map((epoch) => {
         const frozenRow = this.statements.frozenLevels.get(samplerId, epoch);
         if (!frozenRow) throw new Error(`snapshot of sampler ${samplerId} lacks the state of epoch ${epoch}`);

@@ -43,6 +43,27 @@ export interface SignalArrays {
   readonly probM2: Float64Array | undefined;
 }
 
+/** Per rank of a sampler: accepted reports, their predictions and the last step reported. */
+export interface RankReports {
+  readonly rank: number;
+  readonly reports: number;
+  readonly predictions: number;
+  readonly lastStep: number;
+}
+
+/** The state of the data set when an epoch's first batch was served (for the dashboard's history). */
+export interface EpochStats {
+  readonly epoch: number;
+  readonly startedAt: string;
+  /** Selection pressure of the epoch (see Batch.selection_pressure). */
+  readonly pressure: number;
+  readonly meanUncertainty: number;
+  /** Samples without any reported prediction yet. */
+  readonly neverSeen: number;
+  /** Samples per tenth of F: [0, 0.1), [0.1, 0.2), ..., [0.9, 1]. */
+  readonly histogram: readonly number[];
+}
+
 /** What a held epoch's distribution is rebuilt from: every sample's level, or its weight. */
 export type FrozenEpoch = { readonly epoch: number } & ({ readonly level: Uint16Array } | { readonly weights: Float64Array });
 
@@ -57,6 +78,10 @@ export interface Snapshot {
   readonly levelKeys: Float64Array;
   readonly levelUncertainty: Float64Array;
   readonly signals: SignalArrays;
+  readonly drawn: Uint16Array;
+  readonly lastReported: Uint32Array;
+  readonly countedSteps: { readonly below: number; readonly above: readonly number[] };
+  readonly rankReports: readonly RankReports[];
   /** Each still-held epoch's frozen state. */
   readonly frozen: readonly FrozenEpoch[];
 }
@@ -72,6 +97,11 @@ export interface Storage {
   insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>): void;
   /** The highest step with a stored batch, or -1. */
   highestBatchStep(samplerId: number): number;
+  /** Stored batches with step >= fromStep, in step order. */
+  batchesFrom(samplerId: number, fromStep: number): Iterable<{ readonly step: number; readonly indices: Uint32Array }>;
+
+  recordEpochStats(samplerId: number, stats: EpochStats): void;
+  loadEpochStats(samplerId: number): EpochStats[];
 
   /**
    * Durably appends reports in one transaction, all or none. For each, its log position, or

@@ -10,12 +10,16 @@ import { tempDbPath } from './temp.js';
 
 type Hooks = { after: (fn: () => void | Promise<void>) => void };
 
-export async function startTestServer(t: Hooks, db = tempDbPath(t)): Promise<{ app: RunningApp; client: SamplerClient; db: string }> {
+export async function startTestServer(
+  t: Hooks,
+  db = tempDbPath(t),
+  options: { token?: string } = {},
+): Promise<{ app: RunningApp; client: SamplerClient; db: string }> {
   const app = await startApp(
-    { host: '127.0.0.1', grpcPort: 0, httpPort: 0, db, synchronous: 'NORMAL' },
+    { host: '127.0.0.1', grpcPort: 0, httpPort: 0, db, synchronous: 'NORMAL', token: options.token },
     pino({ level: 'silent' }),
   );
-  const client = new SamplerClient(`127.0.0.1:${app.grpcPort}`);
+  const client = new SamplerClient(`127.0.0.1:${app.grpcPort}`, options.token ? { token: options.token } : {});
   t.after(async () => {
     client.close();
     await app.close();

@@ -42,7 +42,7 @@ describe('Online Batch through gRPC', () => {
     const first = await client.nextBatch({ sampler: 'ob', step: STEPS_PER_EPOCH });
     assert.equal(first.phase, 'ADAPTIVE');
     // s_e of epoch 1 of 4 with g = 1: 100^((4 - 1 - 1) / (4 - 1)).
-    assert.ok(Math.abs(first.selectionPressure - 100 ** (2 / 3)) < 1e-9);
+    assert.ok(Math.abs((first.selectionPressure ?? 0) - 100 ** (2 / 3)) < 1e-9);
     const drawn = (await trainEpoch(client, 'ob', 1, (i) => ({ loss: i / N, prob: 0.5 }))).flat();
     const top = drawn.filter((i) => i >= 300).length;
     const bottom = drawn.filter((i) => i < 100).length;
@@ -67,7 +67,7 @@ describe('Active Bias through gRPC', () => {
     assert.equal(batch.phase, 'ADAPTIVE');
     assert.equal(batch.lossWeights?.length ?? 0, 0, 'the sampling variant sends no loss weights');
     // Pressure = max / min of std_hat + eps (float32 probabilities: within 1e-6).
-    assert.ok(Math.abs(batch.selectionPressure - flipperWeight / 0.2) < 1e-6, `pressure ${batch.selectionPressure}`);
+    assert.ok(Math.abs((batch.selectionPressure ?? 0) - flipperWeight / 0.2) < 1e-6, `pressure ${batch.selectionPressure}`);
     const drawn = (await trainEpoch(client, 'ab', 2, flipping)).flat();
     const flippers = drawn.filter((i) => i < 100).length;
     // P(flipper) = 100 w / (100 w + 300 * 0.2) = 0.51 per single draw (a quarter under uniform

@@ -91,6 +91,10 @@ for (const [name, open] of implementations) {
         levelKeys: Float64Array.of(0, 17592186044416, 35184372088832),
         levelUncertainty: Float64Array.of(1, 0, 0.5),
         signals: { latestLoss: undefined, probCount: undefined, probMean: undefined, probM2: undefined },
+        drawn: Uint16Array.of(3, 0, 65535, 1),
+        lastReported: Uint32Array.of(0, 12, 7, 4294967295),
+        countedSteps: { below: 14, above: [16, 19] },
+        rankReports: [{ rank: 1, reports: 3, predictions: 30, lastStep: 13 }],
         frozen: [{ epoch: 10, level: Uint16Array.of(0, 1, 0, 2) }],
       };
       s.writeSnapshot(id, snapshot);
@@ -112,6 +116,18 @@ for (const [name, open] of implementations) {
       s.writeSnapshot(id, { ...snapshot, seq: 12, frozen: [] });
       assert.equal(s.loadSnapshot(id)?.seq, 12);
       assert.deepEqual(s.loadSnapshot(id)?.frozen, []);
+      s.close();
+    });
+
+    it('lists stored batches from a step on, in step order, and keeps epoch statistics', (t) => {
+      const s = open(t);
+      const id = s.insertSampler('a', config, 'x').id;
+      s.insertBatches(id, new Map([[7, { worldSize: 1, indices: Uint32Array.of(7) }], [2, { worldSize: 1, indices: Uint32Array.of(2) }], [5, { worldSize: 2, indices: Uint32Array.of(5, 6) }]]));
+      assert.deepEqual([...s.batchesFrom(id, 3)].map((b) => [b.step, [...b.indices]]), [[5, [5, 6]], [7, [7]]]);
+      const stats = { epoch: 1, startedAt: '2026-01-01T00:00:00.000Z', pressure: 95, meanUncertainty: 0.25, neverSeen: 3, histogram: [1, 2, 0, 0, 0, 0, 0, 0, 0, 3] };
+      s.recordEpochStats(id, { ...stats, epoch: 2 });
+      s.recordEpochStats(id, stats);
+      assert.deepEqual(s.loadEpochStats(id), [stats, { ...stats, epoch: 2 }]);
       s.close();
     });
 
