@@ -5,25 +5,7 @@
 # on first use under .venv-*/ from the wheels on this machine's disk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
-py=clients/python
-# The machine's wheels; without them pip uses its usual index.
-if [ -d /opt/pypi/simple ]; then
-  export PIP_INDEX_URL=file:///opt/pypi/simple PIP_EXTRA_INDEX_URL=file:///opt/pypi-more/simple
-fi
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-PYTHON=${PYTHON:-python3}
-
-venv() { # venv DIR PACKAGES...: creates DIR with PACKAGES unless it already has them
-  local dir=$1; shift
-  local want="$*"
-  if [ ! -x "$dir/bin/python" ] || [ "$(cat "$dir/.packages" 2>/dev/null)" != "$want" ]; then
-    rm -rf "$dir"
-    "$PYTHON" -m venv "$dir"
-    if ! "$dir/bin/pip" install -q "$@" >"$dir.log" 2>&1; then cat "$dir.log" >&2; exit 1; fi
-    echo "$want" > "$dir/.packages"
-  fi
-}
+source scripts/python-env.sh
 
 run_pytest() { # run_pytest LABEL PYTHON ARGS...
   local label=$1 python=$2; shift 2
@@ -31,7 +13,7 @@ run_pytest() { # run_pytest LABEL PYTHON ARGS...
   (cd "$py" && PYTHONPATH="$root/$py" "$python" -m pytest -q -p no:cacheprovider "$@")
 }
 
-venv .venv-py grpcio==1.84.0 grpcio-tools==1.84.0 protobuf==7.36.2 numpy pytest tqdm matplotlib torch==2.13.0
+venv .venv-py "${MAIN_VENV_PACKAGES[@]}"
 (cd "$py" && "$root/.venv-py/bin/python" gen_descriptor.py --check)
 run_pytest "grpcio 1.84, protobuf 7.36, torch 2.13" "$root/.venv-py/bin/python"
 

@@ -1,5 +1,6 @@
 """SamplerClient: a typed wrapper over the recency_sampler.v1 gRPC contract. Imports neither torch
 nor TensorFlow; takes lists, numpy arrays or tensors."""
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -125,8 +126,13 @@ class SamplerClient:
     """
 
     def __init__(self, target: str, *, timeout: float = 30.0, retry_timeout: float = 60.0,
-                 channel: Optional[grpc.Channel] = None):
+                 channel: Optional[grpc.Channel] = None, token: Optional[str] = None):
+        """``token``: the service's bearer token (its --token / RS_TOKEN), sent with every call;
+        defaults to the RS_TOKEN environment variable."""
         self.target = target
+        token = token if token is not None else os.environ.get("RS_TOKEN") or None
+        # Metadata rather than call credentials: grpc allows those on TLS channels only.
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else None
         self.timeout = timeout
         self.retry_timeout = retry_timeout
         self._channel = channel or grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
@@ -228,7 +234,7 @@ class SamplerClient:
         delay = 0.05
         while True:
             try:
-                return rpc(request, timeout=self.timeout)
+                return rpc(request, timeout=self.timeout, metadata=self._metadata)
             except grpc.RpcError as error:
                 retry = idempotent and error.code() == grpc.StatusCode.UNAVAILABLE and time.monotonic() + delay < give_up
                 if not retry:

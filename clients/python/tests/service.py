@@ -13,8 +13,9 @@ MAIN = REPO / "dist" / "main.js"
 
 
 class ServiceProcess:
-    def __init__(self, db: pathlib.Path):
+    def __init__(self, db: pathlib.Path, extra_args: Optional[List[str]] = None):
         self.db = db
+        self.extra_args = extra_args or []
         self.port = 0
         self.process: Optional[subprocess.Popen] = None
         self.logs: List[dict] = []
@@ -27,7 +28,7 @@ class ServiceProcess:
         if not MAIN.exists():
             raise RuntimeError(f"{MAIN} is missing: run `npm run build` in {REPO} first")
         self.process = subprocess.Popen(
-            ["node", str(MAIN), "--grpc-port", str(self.port), "--http-port", "0", "--db", str(self.db)],
+            ["node", str(MAIN), "--grpc-port", str(self.port), "--http-port", "0", "--db", str(self.db), *self.extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         listening = threading.Event()
 

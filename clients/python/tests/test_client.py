@@ -205,3 +205,21 @@ def test_active_bias_reweight_sends_loss_weights_after_warm_up(client, name):
     # Epoch 1 follows one report per sample (std_hat = 0: equal weights); by epoch 2 they differ.
     assert max(spread[:13]) < 1e-6 and min(spread[13:]) > 0
     stream.close()
+
+
+def test_a_service_with_a_token_refuses_clients_without_it(tmp_path):
+    from recency_sampler import Unauthenticated
+    token = "python-test-token-0123456789"
+    service = ServiceProcess(tmp_path / "token.db", extra_args=["--token", token]).start()
+    try:
+        with SamplerClient(service.target, retry_timeout=5.0) as anonymous:
+            with pytest.raises(Unauthenticated, match="authorization: a valid bearer token is required"):
+                anonymous.list_samplers()
+        with SamplerClient(service.target, retry_timeout=5.0, token="wrong-token-wrong-token") as wrong:
+            with pytest.raises(Unauthenticated):
+                wrong.list_samplers()
+        with SamplerClient(service.target, retry_timeout=5.0, token=token) as client:
+            assert client.create_sampler("guarded", **CONFIG).name == "guarded"
+            assert [s.name for s in client.list_samplers()] == ["guarded"]
+    finally:
+        assert service.stop() == 0
