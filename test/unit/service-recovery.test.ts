@@ -41,6 +41,18 @@ function drive(service: SamplerService, from: number, to: number, lag = 3): stri
   return served;
 }
 
+function inspectionState(service: SamplerService) {
+  service.flushBatches();
+  const runtime = service.inspect('run');
+  return {
+    drawn: [...runtime.activity.drawn],
+    lastReported: [...runtime.activity.lastReported],
+    batchesCounted: runtime.activity.batchesCounted,
+    rankReports: [...runtime.rankReports.values()].sort((a, b) => a.rank - b.rank),
+    epochs: [...runtime.epochStats.values()].map(({ startedAt: _, ...stats }) => stats).sort((a, b) => a.epoch - b.epoch),
+  };
+}
+
 function open(path: string, options: ServiceOptions = {}) {
   const storage = new SqliteStorage(path);
   return { storage, service: new SamplerService(storage, log, options) };
@@ -55,6 +67,7 @@ for (const [strategy, snapshotEveryPredictions] of strategies.flatMap((s) => [[s
         const reference = open(tempDbPath(t), { snapshotEveryPredictions });
         reference.service.create('run', config);
         const expected = drive(reference.service, 0, STEPS);
+        const expectedState = inspectionState(reference.service);
         reference.storage.close();
 
         const path = tempDbPath(t);
@@ -71,6 +84,9 @@ for (const [strategy, snapshotEveryPredictions] of strategies.flatMap((s) => [[s
         assert.deepEqual(replayed, before);
         const after = drive(second.service, crashAt, STEPS);
         assert.deepEqual([...before, ...after], expected);
+        // What the inspection API shows is recovered too: draw counts (from written batches),
+        // last reported steps, reports per rank and the epoch history.
+        assert.deepEqual(inspectionState(second.service), expectedState);
         second.storage.close();
       });
     }
