@@ -16,6 +16,8 @@ const { values } = parseArgs({
     epochs: { type: 'string', default: '16' },
     'batch-size': { type: 'string', default: '100' },
     seed: { type: 'string', default: '0' },
+    // Keep serving after the run, so the dashboard can be looked at.
+    keep: { type: 'boolean', default: false },
   },
 });
 const config = {
@@ -44,7 +46,7 @@ try {
     `Recency Bias demo: N = ${config.datasetSize}, k = 10, b = ${config.batchSize}, E = ${config.epochs}, ` +
       `q = ${config.window}, g = ${config.warmupEpochs}, s0 = ${config.initialPressure}.\n` +
       `The simulated model keeps changing its mind on ${uncertainCount} samples (every 10th) and is settled on the rest.\n` +
-      `Service on 127.0.0.1:${app.grpcPort} (gRPC), database in ${dir}.\n`,
+      `Service on 127.0.0.1:${app.grpcPort} (gRPC); dashboard on http://127.0.0.1:${app.httpPort}/; database in ${dir}.\n`,
   );
   console.log('epoch  phase      s_e    draws/uncertain  draws/settled  ratio');
   const started = performance.now();
@@ -75,6 +77,10 @@ try {
       `once per epoch; afterwards uncertain samples are drawn up to ~s_e^F times as often as settled ones, and the ` +
       `pressure decays to uniform (s_e = 1) by the last epoch.`,
   );
+  if (values.keep) {
+    console.log(`\nStill serving: open http://127.0.0.1:${app.httpPort}/ for the dashboard; Ctrl-C stops.`);
+    await new Promise((resolve) => process.once('SIGINT', resolve));
+  }
 } finally {
   client.close();
   await app.close();

@@ -1,5 +1,5 @@
 // Memory of one sampler with N = 10,000,000 and q = 10, measured in a fresh process: RSS after
-// start-up, then after creating the sampler, touching every window and freezing two adaptive
+// start-up, then after creating the sampler, touching every window and counter and freezing two adaptive
 // epochs (the most it holds). The report's own arrays are garbage-collected before measuring.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,8 +23,13 @@ service.nextBatch({ sampler: 'mem', step: 0 });
   service.report({ sampler: 'mem', step: 0, indices: all, predictedLabels: all.map((i) => i % 10) });
 })();
 const stepsPerEpoch = Math.ceil(n / 256);
+// Draw counts are written for every sample after a full epoch; write them all here likewise.
+service.inspect('mem').activity.drawn.fill(1);
 service.nextBatch({ sampler: 'mem', step: stepsPerEpoch }); // freezes epoch 1
 service.nextBatch({ sampler: 'mem', step: 2 * stepsPerEpoch }); // and epoch 2
+// Steady state: idle-time work (drawing ahead, compacting the older held epoch) has run. Until it
+// does, just after an epoch starts, both held epochs are in full form (2N bytes more).
+await new Promise((resolve) => setTimeout(resolve, 500));
 global.gc?.();
 const after = process.memoryUsage().rss;
 console.log(JSON.stringify({ rssBeforeMB: before / 2 ** 20, rssAfterMB: after / 2 ** 20, samplerMB: (after - before) / 2 ** 20 }));

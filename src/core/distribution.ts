@@ -34,8 +34,14 @@ function aliasTable(mass: Float64Array, total: number): [Float64Array, Uint32Arr
 }
 
 export class FrozenDistribution {
-  /** Sample ids grouped by level: group g is order[start[g] .. start[g] + size[g]). */
-  private readonly order: Uint32Array;
+  /**
+   * Sample ids grouped by level: group g is order[start[g] .. start[g] + size[g]). Undefined while
+   * compact (see compact()); rebuilt, identically, when a draw needs it.
+   */
+  private sampleOrder: Uint32Array | undefined;
+  /** Each sample's level at the freeze, once asked for or compacted (2N bytes). */
+  private levelCache: Uint16Array | undefined;
+  private readonly groupOfLevel: Int32Array;
   private readonly start: Uint32Array;
   private readonly size: Uint32Array;
   /** 2^ceil(log2 size) - 1 per group: a random word masked with it is < size half the time or more. */
@@ -75,7 +81,6 @@ export class FrozenDistribution {
     this.size = new Uint32Array(groups);
     this.weight = new Float64Array(groups);
     this.groupLevel = Uint16Array.from(present);
-    const cursor = new Uint32Array(levelCount); // next free slot in order[] of each level's group
     let offset = 0;
     let total = 0;
     for (let g = 0; g < groups; g++) {
@@ -83,7 +88,6 @@ export class FrozenDistribution {
       this.start[g] = offset;
       this.size[g] = counts[l]!;
       this.weight[g] = weightOf(l);
-      cursor[l] = offset;
       offset += counts[l]!;
       total += this.weight[g]! * counts[l]!;
     }
@@ -91,9 +95,36 @@ export class FrozenDistribution {
     this.memberMask = this.size.map((n) => (n <= 1 ? 0 : 2 ** Math.ceil(Math.log2(n)) - 1));
     [this.aliasThreshold, this.aliasOf] = aliasTable(this.weight.map((w, g) => w * this.size[g]!), total);
 
-    const order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) order[cursor[levelOfSample[i]!]!++] = i;
-    this.order = order;
+    this.groupOfLevel = new Int32Array(levelCount).fill(-1);
+    present.forEach((l, g) => (this.groupOfLevel[l] = g));
+    this.sampleOrder = this.orderOf(levelOfSample);
+  }
+
+  /** The grouping of samples by level: a stable counting sort (so a rebuild gives the same array). */
+  private orderOf(levelOfSample: Uint16Array): Uint32Array {
+    // Next free slot of each level's group (levels without samples never occur).
+    const cursor = Uint32Array.from(this.groupOfLevel, (g) => (g < 0 ? 0 : this.start[g]!));
+    const order = new Uint32Array(levelOfSample.length);
+    for (let i = 0; i < levelOfSample.length; i++) order[cursor[levelOfSample[i]!]!++] = i;
+    return order;
+  }
+
+  private get order(): Uint32Array {
+    this.sampleOrder ??= this.orderOf(this.levelCache!);
+    return this.sampleOrder;
+  }
+
+  /**
+   * Keeps each sample's level (2N bytes) instead of the grouping (4N): for an epoch held only for
+   * lagging ranks, which rarely draw. A later draw rebuilds the grouping exactly.
+   */
+  get isCompact(): boolean {
+    return this.sampleOrder === undefined;
+  }
+
+  compact(): void {
+    this.levelCache ??= this.levelOfSamples();
+    this.sampleOrder = undefined;
   }
 
   get groupCount(): number {
@@ -106,9 +137,6 @@ export class FrozenDistribution {
     return g < 0 ? 0 : this.weight[g]! / this.totalWeight;
   }
 
-  /** Each sample's level at the freeze, built on first use and kept (2N bytes, for inspection). */
-  private levelCache: Uint16Array | undefined;
-
   /** P(i) of one sample under this distribution. */
   probabilityOf(sample: number): number {
     this.levelCache ??= this.levelOfSamples();
@@ -117,6 +145,7 @@ export class FrozenDistribution {
 
   /** Each sample's level at the freeze, rebuilt from the grouping (for snapshots). */
   levelOfSamples(): Uint16Array {
+    if (this.levelCache) return this.levelCache;
     const level = new Uint16Array(this.order.length);
     for (let g = 0; g < this.size.length; g++) {
       const l = this.groupLevel[g]!;

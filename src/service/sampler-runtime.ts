@@ -1,5 +1,6 @@
 // One sampler's live state: its label windows, the frozen distributions of the epochs in use and
 // a cache of recent global batches. Rebuilt on start-up from the snapshot plus the report log.
+import { FrozenDistribution } from '../core/distribution.js';
 import { failedPrecondition } from '../core/errors.js';
 import { HistoryWindows } from '../core/history.js';
 import { SampleActivity } from '../core/sample-activity.js';
@@ -160,6 +161,7 @@ export class SamplerRuntime {
    * of (P, seed, step), so drawing early changes no batch; it takes the draw off the request path.
    */
   predraw(ahead: number): boolean {
+    if (this.compactOlderEpochs()) return true;
     const from = this.lastServedStep + 1;
     const { epoch } = epochOfStep(this.config, this.lastServedStep);
     const end = Math.min(from + ahead, (epoch + 1) * stepsPerEpoch(this.config), totalSteps(this.config));
@@ -170,6 +172,21 @@ export class SamplerRuntime {
       if (this.predrawn.has(step) || this.servedBatch(step)) continue;
       this.predrawn.set(step, this.draw(step));
       return true; // one per call: the caller spreads the work over event-loop turns
+    }
+    return false;
+  }
+
+  /**
+   * Older held epochs serve only lagging ranks: keeps them compact (2N bytes instead of 4N). An
+   * O(N) pass, so it runs in idle time with the drawing ahead, not when an epoch starts.
+   */
+  private compactOlderEpochs(): boolean {
+    const newest = Math.max(...this.frozen.keys());
+    for (const [epoch, d] of this.frozen) {
+      if (epoch !== newest && d instanceof FrozenDistribution && !d.isCompact) {
+        d.compact();
+        return true;
+      }
     }
     return false;
   }

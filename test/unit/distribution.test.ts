@@ -75,4 +75,15 @@ describe('FrozenDistribution (spec section 3)', () => {
     assert.equal(d.groupCount, 2);
     assert.equal(d.probabilityOfLevel(1), 0);
   });
+
+  it('draws the same batches after compact() (levels kept, grouping rebuilt on demand)', () => {
+    const d = new FrozenDistribution(levels(), F, 30);
+    const before = [d.draw(20, new Rng(9, 1)), d.draw(150, new Rng(9, 2))];
+    const p = d.probabilityOf(150);
+    d.compact();
+    assert.deepEqual(d.levelOfSamples(), levels());
+    assert.deepEqual([d.draw(20, new Rng(9, 1)), d.draw(150, new Rng(9, 2))], before);
+    assert.equal(d.probabilityOf(150), p);
+    assert.equal(p, d.probabilityOfLevel(2));
+  });
 });
