@@ -10,6 +10,7 @@ Without --target it starts the service itself (node dist/main.js, built by `npm 
 """
 import argparse
 import csv
+import functools
 import gzip
 import json
 import os
@@ -84,6 +85,7 @@ def symmetric_noise(labels: np.ndarray, rate: float, classes: int = 10) -> np.nd
     return noisy
 
 
+@functools.lru_cache(maxsize=4)  # the benchmark trains many runs on one data set: decode it once
 def load(data_dir: str, limit_train: Optional[int] = None, label_noise: float = 0.0, imbalance: float = 1.0):
     d = pathlib.Path(data_dir)
     arrays = {key: read_idx(find(d, stem)) for key, stem in FILES.items()}

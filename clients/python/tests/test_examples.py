@@ -65,7 +65,8 @@ def test_the_benchmark_quick_mode_runs_every_strategy_and_scenario_and_writes_th
     report = (tmp_path / "results.md").read_text()
     for scenario in ("clean", "noisy", "imbalanced"):
         assert f"## {scenario}" in report and (tmp_path / f"{scenario}.png").read_bytes()[:4] == b"\x89PNG"
-    assert "| online_batch |" in report and "Recency Bias vs" in report and "wrote" in out
+    assert "| online_batch |" in report and "Recency Bias against each baseline" in report and "wrote" in out
+    assert "Time axis: epochs completed" in report and (tmp_path / "clean-epochs.png").exists()
     # Started again, it finds every run done and only rewrites the report.
     again = run(sys.executable, "examples/benchmark.py", "--quick", "--target", service.target, "--out", str(tmp_path))
     assert "[1/" not in again and len(list(csv.DictReader(open(tmp_path / "runs.csv")))) == len(rows)
