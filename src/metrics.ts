@@ -56,11 +56,19 @@ export function createMetrics(): Metrics {
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
     registers: [registry],
   });
+  // Label children per (method, code), so a call does not hash its labels twice (it runs on every RPC).
+  const rpcChildren = new Map<string, { count: Counter.Internal<string>; time: Histogram.Internal<string> }>();
   return {
     registry,
     rpc: (method, code, seconds) => {
-      requests.inc({ method, code });
-      latency.observe({ method, code }, seconds);
+      const key = `${method} ${code}`;
+      let children = rpcChildren.get(key);
+      if (!children) {
+        children = { count: requests.labels(method, code), time: latency.labels(method, code) };
+        rpcChildren.set(key, children);
+      }
+      children.count.inc();
+      children.time.observe(seconds);
     },
     reports: (sampler, count, predictionCount) => {
       reports.inc({ sampler }, count);

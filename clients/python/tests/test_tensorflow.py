@@ -24,9 +24,11 @@ def test_index_dataset_yields_the_servers_batches(client, name):
     stream.close()
 
 
-def test_model_fit_trains_on_served_batches_and_reports_every_step(client, name):
+@pytest.mark.parametrize("strategy", ["recency_bias", "active_bias"])
+def test_model_fit_trains_on_served_batches_and_reports_every_step(client, name, strategy):
+    # Active Bias refuses reports without true-class probabilities: fit must send them.
     x, y = data()
-    stream = BatchStream(client, name, **CONFIG)
+    stream = BatchStream(client, name, **CONFIG, strategy=strategy)
     inner = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(4)])
     model = ReportingModel(inner, stream)
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
