@@ -57,7 +57,7 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
   // Label children per (method, code), so a call does not hash its labels twice (it runs on every RPC).
-  const rpcChildren = new Map<string, { count: Counter.Internal<string>; time: Histogram.Internal<string> }>();
+  const rpcChildren = new Map<string, { count: Counter.Internal; time: Histogram.Internal<string> }>();
   return {
     registry,
     rpc: (method, code, seconds) => {
