@@ -58,6 +58,15 @@ export function createMetrics(): Metrics {
   });
   // Label children per (method, code), so a call does not hash its labels twice (it runs on every RPC).
   const rpcChildren = new Map<string, { count: Counter.Internal; time: Histogram.Internal<string> }>();
+  const perSampler = new Map<string, { reports: Counter.Internal; predictions: Counter.Internal; batches: Counter.Internal }>();
+  const samplerChildren = (sampler: string) => {
+    let children = perSampler.get(sampler);
+    if (!children) {
+      children = { reports: reports.labels(sampler), predictions: predictions.labels(sampler), batches: batches.labels(sampler) };
+      perSampler.set(sampler, children);
+    }
+    return children;
+  };
   return {
     registry,
     rpc: (method, code, seconds) => {
@@ -71,10 +80,11 @@ export function createMetrics(): Metrics {
       children.time.observe(seconds);
     },
     reports: (sampler, count, predictionCount) => {
-      reports.inc({ sampler }, count);
-      predictions.inc({ sampler }, predictionCount);
+      const children = samplerChildren(sampler);
+      children.reports.inc(count);
+      children.predictions.inc(predictionCount);
     },
-    batchServed: (sampler) => batches.inc({ sampler }),
+    batchServed: (sampler) => samplerChildren(sampler).batches.inc(),
     dbWrite: (operation, seconds) => dbWrites.observe({ operation }, seconds),
     watch: (service) => {
       const gauge = (name: string, help: string, read: (s: ReturnType<SamplerService['gaugeValues']>[number]) => number | null) =>

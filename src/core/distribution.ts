@@ -146,11 +146,12 @@ export class FrozenDistribution {
   /** Each sample's level at the freeze, rebuilt from the grouping (for snapshots). */
   levelOfSamples(): Uint16Array {
     if (this.levelCache) return this.levelCache;
-    const level = new Uint16Array(this.order.length);
+    const order = this.order;
+    const level = new Uint16Array(order.length);
     for (let g = 0; g < this.size.length; g++) {
       const l = this.groupLevel[g]!;
       const end = this.start[g]! + this.size[g]!;
-      for (let j = this.start[g]!; j < end; j++) level[this.order[j]!] = l;
+      for (let j = this.start[g]!; j < end; j++) level[order[j]!] = l;
     }
     return level;
   }
@@ -214,9 +215,10 @@ export class FrozenDistribution {
       positions[n++] = position;
     }
     const taken = new Uint32Array(count);
+    const order = this.order;
     for (let i = 0; i < count; i++) {
       const position = positions[i]!;
-      taken[i] = this.order[position]!;
+      taken[i] = order[position]!;
       // Leave the set empty for the next draw: clear the slots this one used.
       let slot = (Math.imul(position, 0x9e3779b1) >>> 0) & mask;
       while (seen[slot] !== position) slot = (slot + 1) & mask;

@@ -24,7 +24,8 @@ export interface GrpcServerOptions {
 
 interface CallContext {
   readonly log: Logger;
-  readonly authorized: (authorization: string | undefined) => boolean;
+  /** Undefined when no token is set: then nothing is checked. */
+  readonly authorized: ((authorization: string | undefined) => boolean) | undefined;
   readonly onCall: (method: string, code: string, seconds: number) => void;
 }
 
@@ -39,8 +40,8 @@ function unary<Req, Res>(context: CallContext, method: string, handle: (request:
     const started = performance.now();
     let code: grpc.status | undefined;
     try {
-      const authorization = call.metadata.get('authorization')[0];
-      if (!context.authorized(typeof authorization === 'string' ? authorization : undefined)) {
+      const authorization = context.authorized && call.metadata.get('authorization')[0];
+      if (context.authorized && !context.authorized(typeof authorization === 'string' ? authorization : undefined)) {
         throw new SamplerError('unauthenticated', 'authorization: a valid bearer token is required (metadata "authorization: Bearer <token>")');
       }
       callback(null, handle(call.request));
@@ -102,7 +103,11 @@ function decodeConfig(config: CreateSamplerRequest__Output['config']): SamplerCo
 }
 
 export function samplerHandlers(service: SamplerService, log: Logger, options: Pick<GrpcServerOptions, 'token' | 'onCall'> = {}): SamplerServiceHandlers {
-  const context: CallContext = { log, authorized: bearerCheck(options.token), onCall: options.onCall ?? (() => {}) };
+  const context: CallContext = {
+    log,
+    authorized: options.token ? bearerCheck(options.token) : undefined,
+    onCall: options.onCall ?? (() => {}),
+  };
   return {
     CreateSampler: unary(context, 'CreateSampler', (r) => encodeSampler(service.create(r.name, decodeConfig(r.config)))),
     GetSampler: unary(context, 'GetSampler', (r) => encodeSampler(service.get(r.name))),

@@ -71,7 +71,7 @@ export function samplerSummary(runtime: SamplerRuntime): SamplerSummary {
     predictionsReceived: runtime.predictionsReceived,
     reportsPerRank: [...runtime.rankReports.values()].sort((a, b) => a.rank - b.rank),
     ...summary,
-    lastActivity: runtime.lastActivity?.toISOString() ?? null,
+    lastActivity: runtime.lastActivityMs === undefined ? null : new Date(runtime.lastActivityMs).toISOString(),
   };
 }
 

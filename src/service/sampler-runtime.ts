@@ -64,8 +64,8 @@ export class SamplerRuntime {
   readonly rankReports = new Map<number, RankReports>();
   /** The data set at the start of each epoch served so far. */
   readonly epochStats = new Map<number, EpochStats>();
-  /** When a batch was last served or a report accepted (this process's lifetime only). */
-  lastActivity: Date | undefined;
+  /** When (ms since the epoch) a batch was last served or a report accepted, in this process's lifetime. */
+  lastActivityMs: number | undefined;
   /** Log position of the last report applied to the history. */
   private lastSeq = 0;
   reportsReceived = 0;
@@ -138,7 +138,7 @@ export class SamplerRuntime {
     }
     batch ??= this.keep(step, { worldSize, indices: this.draw(step) });
     this.lastServedStep = step;
-    this.lastActivity = new Date();
+    this.lastActivityMs = Date.now();
     // Loss weights need the epoch's state (frozen now if this is its first batch); the pressure
     // of a strategy without a schedule is known while its distribution is held.
     const distribution = plan.lossWeights ? this.distributionOf(epoch, plan) : this.frozen.get(epoch);
@@ -267,7 +267,7 @@ export class SamplerRuntime {
       predictions: (rank?.predictions ?? 0) + indices.length,
       lastStep: Math.max(rank?.lastStep ?? -1, report.step),
     });
-    this.lastActivity = new Date();
+    this.lastActivityMs = Date.now();
     this.lastSeq = seq;
     this.predictionsSinceSnapshot += indices.length;
     this.reportsReceived += 1;
