@@ -207,7 +207,9 @@ def train_epochs(args: argparse.Namespace, target: Optional[str]) -> Iterator[Ep
             loss.backward()
             optimizer.step()
             if sampler:
-                sampler.report(indices, logits, y)  # targets: losses and true-class probabilities too
+                # The baselines learn from losses / true-class probabilities, which report() computes
+                # from the targets; Recency Bias needs only the predictions (half the report's bytes).
+                sampler.report(indices, logits, y if args.strategy in ("online_batch", "active_bias") else None)
             total += losses.detach().sum().item()  # unweighted, comparable across strategies
             count += len(y)
         if sampler:
