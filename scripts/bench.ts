@@ -82,26 +82,38 @@ if (run('next')) {
   const echo = await startEchoServer({ indices: Array.from({ length: 256 }, (_, i) => (i * 7919) % N) });
   const echoTarget = `127.0.0.1:${echo.port}`;
   let step = Number(next.stepsPerEpoch);
-  const modes = {
-    latency: { channels: 4, depth: 1, calls: 3000 },
-    throughput: { channels: 4, depth: 4, calls: 4000 },
+  // Each call asks for new steps, as a training run does. The variants: the repeated fields (clients
+  // of the first contract), the packed fields, and NextBatches of 16 packed steps (the Python client).
+  const variants = {
+    NextBatch: { method: 'next', packed: false, count: 1, calls: { latency: 3000, throughput: 4000 } },
+    'NextBatch packed': { method: 'next', packed: true, count: 1, calls: { latency: 3000, throughput: 4000 } },
+    'NextBatches(16) packed': { method: 'nexts', packed: true, count: 16, calls: { latency: 600, throughput: 800 } },
   };
+  const modes = { latency: { channels: 4, depth: 1 }, throughput: { channels: 4, depth: 4 } };
   const results: Record<string, Load[]> = {};
   for (let round = 0; round <= ROUNDS; round++) {
-    for (const [mode, shape] of Object.entries(modes)) {
-      for (const service of ['echo', 'sampler'] as const) {
-        const r = await load({ target: service === 'echo' ? echoTarget : target, service, method: 'next', sampler: 'next', 'first-step': step, ...shape });
-        step += shape.calls;
-        if (round > 0) (results[`${mode}/${service}`] ??= []).push(r); // round 0 warms up
+    for (const [variant, v] of Object.entries(variants)) {
+      for (const [mode, shape] of Object.entries(modes)) {
+        for (const service of ['echo', 'sampler'] as const) {
+          const calls = v.calls[mode as keyof typeof v.calls];
+          const r = await load({
+            target: service === 'echo' ? echoTarget : target, service, method: v.method, sampler: 'next', 'first-step': step,
+            count: v.count, calls, ...shape, ...(v.packed ? { packed: 'true' } : {}),
+          });
+          step += calls * v.count;
+          if (round > 0) (results[`${variant}/${mode}/${service}`] ??= []).push(r); // round 0 warms up
+        }
       }
     }
   }
   const m = (key: string, field: keyof Load) => median(results[key]!.map((r) => r[field]));
-  const compare = (label: string, mode: string, field: keyof Load, digits: number, target: string) =>
-    row(label, m(`${mode}/sampler`, field).toFixed(digits), m(`${mode}/echo`, field).toFixed(digits), ratio(m(`${mode}/sampler`, field), m(`${mode}/echo`, field)), target);
-  compare('NextBatch p50, 4 clients (ms)', 'latency', 'p50', 3, '<= 1.25');
-  compare('NextBatch p99, 4 clients (ms)', 'latency', 'p99', 3, '<= 1.25');
-  compare('NextBatch calls/s, 16 in flight', 'throughput', 'throughput', 0, '>= 0.90');
+  const compare = (label: string, key: string, field: keyof Load, digits: number, target: string) =>
+    row(label, m(`${key}/sampler`, field).toFixed(digits), m(`${key}/echo`, field).toFixed(digits), ratio(m(`${key}/sampler`, field), m(`${key}/echo`, field)), target);
+  for (const variant of Object.keys(variants)) {
+    compare(`${variant} p50, 4 clients (ms)`, `${variant}/latency`, 'p50', 3, '<= 1.25');
+    compare(`${variant} p99, 4 clients (ms)`, `${variant}/latency`, 'p99', 3, '<= 1.25');
+    compare(`${variant} calls/s, 16 in flight`, `${variant}/throughput`, 'throughput', 0, '>= 0.90');
+  }
   echo.close();
   client.close();
   await app.close();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Python client's tests against the real service (dist/main.js, built by npm test) on
 # each supported stack: grpcio 1.84 with protobuf 7.36 (+ torch 2.13) and 6.33, Debian 12's
-# grpcio 1.51 with protobuf 3.21, and TensorFlow 2.21 in its own environment (it pins protobuf). Virtual environments are made
+# grpcio 1.51 with protobuf 4.21, and TensorFlow 2.21 in its own environment (it pins protobuf). Virtual environments are made
 # on first use under .venv-*/ from the wheels on this machine's disk.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -22,12 +22,20 @@ export function loadEcho(): grpc.ServiceClientConstructor {
   return pkg.recency_sampler.bench.Echo;
 }
 
+type BatchCall = { step?: number; packed?: boolean; count?: number };
+
 export async function startEchoServer(batch: { indices: number[] }): Promise<{ port: number; close: () => void }> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
-  const reply = { ...batch, step: 0, epoch: 0, selectionPressure: 1, phase: 'ADAPTIVE', globalBatchSize: batch.indices.length };
+  const head = { epoch: 0, selectionPressure: 1, phase: 'ADAPTIVE', globalBatchSize: batch.indices.length };
+  // The payload the real service sends: repeated indices, or (when asked) the packed bytes of a
+  // Uint32Array, made per call as the service makes them.
+  const reply = (r: BatchCall, step: number) =>
+    r.packed ? { ...head, step, packedIndices: Buffer.from(Uint32Array.from(batch.indices).buffer) } : { ...head, step, indices: batch.indices };
   server.addService(loadEcho().service, {
-    NextBatch: (call: grpc.ServerUnaryCall<{ step?: number }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
-      cb(null, { ...reply, step: call.request.step ?? 0 }),
+    NextBatch: (call: grpc.ServerUnaryCall<BatchCall, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+      cb(null, reply(call.request, call.request.step ?? 0)),
+    NextBatches: (call: grpc.ServerUnaryCall<BatchCall, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+      cb(null, { batches: Array.from({ length: call.request.count ?? 1 }, (_, i) => reply(call.request, (call.request.step ?? 0) + i)) }),
     ReportPredictions: (call: grpc.ServerUnaryCall<{ indices: number[] }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
       cb(null, { accepted: call.request.indices.length, duplicate: false }),
   });

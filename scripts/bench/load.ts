@@ -11,7 +11,9 @@ const { values } = parseArgs({
   options: {
     target: { type: 'string' },
     service: { type: 'string' }, // sampler | echo
-    method: { type: 'string' }, // next | report
+    method: { type: 'string' }, // next | nexts (NextBatches) | report
+    packed: { type: 'string', default: 'false' }, // 'true': ask for (and report in) the packed fields
+    count: { type: 'string', default: '16' }, // steps per NextBatches call
     sampler: { type: 'string', default: 'bench' },
     'first-step': { type: 'string', default: '0' },
     calls: { type: 'string' },
@@ -27,6 +29,8 @@ const depth = Number(values.depth);
 const firstStep = Number(values['first-step']);
 const reportSize = Number(values['report-size']);
 const datasetSize = Number(values['dataset-size']);
+const count = Number(values.count);
+const packed = values.packed === 'true';
 
 const Ctor = values.service === 'echo' ? loadEcho() : (samplerProto().recency_sampler.v1.SamplerService as unknown as grpc.ServiceClientConstructor);
 const clients = Array.from(
@@ -40,11 +44,17 @@ await Promise.all(clients.map((c) => new Promise<void>((res, rej) => c.waitForRe
 const indices = Array.from({ length: reportSize }, (_, i) => (i * 7919) % datasetSize);
 const labels = predictBatch({ numClasses: 10, uncertainEvery: 4, seed: 1 }, indices, 0);
 
-function request(step: number): object {
-  if (values.method === 'next') return { sampler: values.sampler, step, rank: 0, worldSize: 1 };
+const packedIndices = Buffer.from(Uint32Array.from(indices).buffer);
+const packedLabels = Buffer.from(Uint32Array.from(labels).buffer);
+
+function request(n: number): object {
+  if (values.method === 'next') return { sampler: values.sampler, step: firstStep + n, rank: 0, worldSize: 1, packed };
+  if (values.method === 'nexts') return { sampler: values.sampler, step: firstStep + n * count, count, rank: 0, worldSize: 1, packed };
+  const step = firstStep + n;
+  if (packed) return { sampler: values.sampler, step, rank: 0, packedIndices, packedPredictedLabels: packedLabels };
   return { sampler: values.sampler, step, rank: 0, indices, predictedLabels: labels };
 }
-const rpc = values.method === 'next' ? 'NextBatch' : 'ReportPredictions';
+const rpc = ({ next: 'NextBatch', nexts: 'NextBatches', report: 'ReportPredictions' } as Record<string, string>)[values.method!]!;
 
 const latencies = new Float64Array(calls);
 let issued = 0;
@@ -56,7 +66,7 @@ async function worker(client: grpc.Client): Promise<void> {
     const n = issued++;
     const t0 = performance.now();
     await new Promise<void>((resolve) =>
-      call(request(firstStep + n), (e) => {
+      call(request(n), (e) => {
         if (e) failures++;
         latencies[n] = performance.now() - t0;
         resolve();

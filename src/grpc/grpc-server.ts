@@ -8,9 +8,11 @@ import type { CreateSamplerRequest__Output } from '../generated/recency_sampler/
 import type { Sampler } from '../generated/recency_sampler/v1/Sampler.js';
 import type { SamplerServiceHandlers } from '../generated/recency_sampler/v1/SamplerService.js';
 import { MAX_MESSAGE_BYTES, samplerProto } from '../proto.js';
-import type { BatchView, SamplerService, SamplerView } from '../service/sampler-service.js';
+import type { ReportPredictionsRequest__Output } from '../generated/recency_sampler/v1/ReportPredictionsRequest.js';
+import type { BatchView, ReportRequest, SamplerService, SamplerView } from '../service/sampler-service.js';
 import { bearerCheck } from '../auth.js';
 import { SamplerError } from '../core/errors.js';
+import { pack, repeatedOrPacked } from './packed-arrays.js';
 import { statusName, toServiceError } from './status.js';
 
 export interface GrpcServerOptions {
@@ -81,16 +83,37 @@ function encodeSampler(s: SamplerView): Sampler {
   };
 }
 
-function encodeBatch(b: BatchView): Batch {
+/** A batch in the repeated fields, or (when the request asked for `packed`) in the packed ones. */
+function encodeBatch(b: BatchView, packed: boolean | undefined): Batch {
+  const head = { step: b.step, epoch: b.epoch, selectionPressure: b.selectionPressure, phase: b.phase, globalBatchSize: b.globalBatchSize };
+  if (packed) return { ...head, packedIndices: pack(b.indices), ...(b.lossWeights && { packedLossWeights: pack(b.lossWeights) }) };
+  return { ...head, indices: Array.from(b.indices), lossWeights: b.lossWeights ? Array.from(b.lossWeights) : [] };
+}
+
+/** A report's arrays from whichever of the repeated and packed fields carry them. */
+function decodeReport(r: ReportPredictionsRequest__Output): ReportRequest {
   return {
-    indices: Array.from(b.indices),
-    step: b.step,
-    epoch: b.epoch,
-    selectionPressure: b.selectionPressure,
-    phase: b.phase,
-    globalBatchSize: b.globalBatchSize,
-    lossWeights: b.lossWeights ? Array.from(b.lossWeights) : [],
+    sampler: r.sampler,
+    step: r.step,
+    rank: r.rank,
+    worldSize: r.worldSize,
+    indices: repeatedOrPacked('indices', r.indices, r.packedIndices, Uint32Array),
+    predictedLabels: repeatedOrPacked('predicted_labels', r.predictedLabels, r.packedPredictedLabels, Uint32Array),
+    losses: repeatedOrPacked('losses', r.losses, r.packedLosses, Float32Array),
+    trueClassProbs: repeatedOrPacked('true_class_probs', r.trueClassProbs, r.packedTrueClassProbs, Float32Array),
   };
+}
+
+/** Errors inside a bulk request name their report: `reports[i].field`. */
+function decodeReports(reports: readonly ReportPredictionsRequest__Output[]): ReportRequest[] {
+  return reports.map((r, i) => {
+    try {
+      return decodeReport(r);
+    } catch (error) {
+      if (error instanceof SamplerError) throw new SamplerError(error.kind, `reports[${i}].${error.message}`);
+      throw error;
+    }
+  });
 }
 
 /** The contract's enum spelling to the config's: ACTIVE_BIAS_REWEIGHT -> REWEIGHT. */
@@ -116,10 +139,10 @@ export function samplerHandlers(service: SamplerService, log: Logger, options: P
       service.delete(r.name);
       return {};
     }),
-    NextBatch: unary(context, 'NextBatch', (r) => encodeBatch(service.nextBatch(r))),
-    ReportPredictions: unary(context, 'ReportPredictions', (r) => service.report(r)),
-    NextBatches: unary(context, 'NextBatches', (r) => ({ batches: service.nextBatches(r).map(encodeBatch) })),
-    ReportPredictionsBulk: unary(context, 'ReportPredictionsBulk', (r) => ({ results: service.reportMany(r.reports ?? []) })),
+    NextBatch: unary(context, 'NextBatch', (r) => encodeBatch(service.nextBatch(r), r.packed)),
+    ReportPredictions: unary(context, 'ReportPredictions', (r) => service.report(decodeReport(r))),
+    NextBatches: unary(context, 'NextBatches', (r) => ({ batches: service.nextBatches(r).map((b) => encodeBatch(b, r.packed)) })),
+    ReportPredictionsBulk: unary(context, 'ReportPredictionsBulk', (r) => ({ results: service.reportMany(decodeReports(r.reports ?? [])) })),
   };
 }
 

@@ -3,7 +3,10 @@
     torchrun --nproc_per_node 2 examples/distributed.py --target 127.0.0.1:50051 --epochs 2
 
 Each rank trains on its share of every global batch (DistributedDataParallel, gloo) and reports
-its own predictions; the sampler takes rank and world size from torch.distributed.
+its own predictions; the sampler takes rank and world size from torch.distributed. In its
+default fan-out mode only rank 0 calls the service: it broadcasts each chunk of global batches
+to the ranks and sends their gathered predictions in bulk (pass mode="per_rank" to have every
+rank call the service itself).
 """
 import argparse
 import os

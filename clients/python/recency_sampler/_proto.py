@@ -1,5 +1,5 @@
 """Message classes and method paths of the recency_sampler.v1 contract, built at import time from
-the serialized descriptors in sampler_v1.binpb (see gen_descriptor.py). Works with protobuf 3.20
+the serialized descriptors in sampler_v1.binpb (see gen_descriptor.py). Works with protobuf 4.21
 to 7.x: no generated *_pb2 code ties the package to one protoc version."""
 from importlib import resources
 

@@ -9,7 +9,9 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
 import grpc
 
 from . import _proto as pb
-from ._arrays import optional_floats, to_index_list
+import numpy as np
+
+from ._arrays import pack_floats, pack_indices, unpack_indices
 from .errors import SamplerError, from_rpc_error
 
 T = TypeVar("T")
@@ -54,16 +56,33 @@ class SamplerInfo:
     predictions_received: int
 
 
-@dataclass(frozen=True)
 class Batch:
-    indices: List[int]
-    step: int
-    epoch: int
-    selection_pressure: float
-    phase: str
-    global_batch_size: int
-    # Multiply each sample's loss by these (Active Bias, reweight mode); None for other batches.
-    loss_weights: Optional[List[float]] = None
+    """One rank's share of a step's global batch. ``array`` holds the indices as int64 (decoded
+    from the packed field in one vectorized step); ``indices`` is the same as a list. ``weights``
+    (``loss_weights`` as a list): multiply each sample's loss by these (Active Bias, reweight
+    mode), else None. ``packed``: the indices as the service sent them, which a report sends back."""
+    __slots__ = ("array", "step", "epoch", "selection_pressure", "phase", "global_batch_size", "weights", "packed")
+
+    def __init__(self, array: np.ndarray, step: int, epoch: int, selection_pressure: float, phase: str,
+                 global_batch_size: int, weights: Optional[np.ndarray] = None, packed: bytes = b""):
+        self.array, self.step, self.epoch = array, step, epoch
+        self.selection_pressure, self.phase, self.global_batch_size = selection_pressure, phase, global_batch_size
+        self.weights = weights
+        self.packed = packed or array.astype("<u4").tobytes()
+
+    @property
+    def indices(self) -> List[int]:
+        return self.array.tolist()
+
+    @property
+    def loss_weights(self) -> Optional[List[float]]:
+        return None if self.weights is None else self.weights.tolist()
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __repr__(self) -> str:
+        return f"Batch(step={self.step}, epoch={self.epoch}, phase={self.phase}, indices={len(self.array)})"
 
 
 @dataclass(frozen=True)
@@ -98,21 +117,41 @@ def _info(message: Any) -> SamplerInfo:
     )
 
 
-def _batch(b: Any) -> Batch:
-    return Batch(indices=list(b.indices), step=b.step, epoch=b.epoch, selection_pressure=b.selection_pressure,
-                 phase=pb.PHASE.values_by_number[b.phase].name, global_batch_size=b.global_batch_size,
-                 loss_weights=list(b.loss_weights) if len(b.loss_weights) else None)
+_PHASES = {value.number: value.name for value in pb.PHASE.values}
 
 
-def _report(sampler: str, step: int, indices: Any, labels: Any, rank: int, world_size: int,
-            losses: Optional[Any], true_class_probs: Optional[Any]) -> Any:
-    request = pb.ReportPredictionsRequest(
-        sampler=sampler, step=step, rank=rank, world_size=world_size,
-        indices=to_index_list(indices, "indices"), predicted_labels=to_index_list(labels, "predicted_labels"))
-    for field, values in (("losses", losses), ("true_class_probs", true_class_probs)):
-        floats = optional_floats(values)
-        if floats is not None:
-            getattr(request, field).extend(floats)
+def _batch(b: Any, array: Optional[np.ndarray] = None) -> Batch:
+    # A service older than the packed fields answers in the repeated ones.
+    packed = b.packed_indices or np.asarray(b.indices, dtype="<u4").tobytes()
+    weights = (np.frombuffer(b.packed_loss_weights, dtype="<f4") if b.packed_loss_weights
+               else np.asarray(b.loss_weights, dtype=np.float32) if len(b.loss_weights) else None)
+    return Batch(array=unpack_indices(packed) if array is None else array, step=b.step, epoch=b.epoch,
+                 selection_pressure=b.selection_pressure, phase=_PHASES.get(b.phase, str(b.phase)),
+                 global_batch_size=b.global_batch_size, weights=weights, packed=packed)
+
+
+def _batches(messages: Sequence[Any]) -> List[Batch]:
+    """Decodes a response's batches with one conversion for all their indices (views of it)."""
+    packed = [b.packed_indices for b in messages]
+    if not all(packed):
+        return [_batch(b) for b in messages]
+    joined = unpack_indices(b"".join(packed))
+    bounds = np.cumsum([0] + [len(p) // 4 for p in packed]).tolist()
+    return [_batch(b, joined[lo:hi]) for b, lo, hi in zip(messages, bounds, bounds[1:])]
+
+
+def _fill_report(request: Any, sampler: str, step: int, indices: Any, labels: Any, rank: int, world_size: int,
+                 losses: Optional[Any], true_class_probs: Optional[Any]) -> Any:
+    """A report in the packed fields. Arrays are checked and packed; bytes (already packed, as a
+    Batch's ``packed`` indices or what the sender computed) are sent as they are."""
+    request.sampler, request.step, request.rank, request.world_size = sampler, step, rank, world_size
+    request.packed_indices = indices if isinstance(indices, bytes) else pack_indices(indices, "indices")
+    request.packed_predicted_labels = labels if isinstance(labels, bytes) else pack_indices(labels, "predicted_labels")
+    if losses is not None:
+        request.packed_losses = losses if isinstance(losses, bytes) else pack_floats(losses)
+    if true_class_probs is not None:
+        request.packed_true_class_probs = (true_class_probs if isinstance(true_class_probs, bytes)
+                                           else pack_floats(true_class_probs))
     return request
 
 
@@ -189,20 +228,22 @@ class SamplerClient:
     # -- training steps -------------------------------------------------------------------
     def next_batch(self, sampler: str, step: int, *, rank: int = 0, world_size: int = 1) -> Batch:
         """This rank's share of the global batch of ``step`` (the same on every call)."""
-        b = self._call("NextBatch", pb.NextBatchRequest(sampler=sampler, step=step, rank=rank, world_size=world_size))
+        b = self._call("NextBatch", pb.NextBatchRequest(sampler=sampler, step=step, rank=rank, world_size=world_size,
+                                                        packed=True))
         return _batch(b)
 
     def next_batches(self, sampler: str, step: int, count: int, *, rank: int = 0, world_size: int = 1) -> List[Batch]:
         """Steps [step, step + count) in one call (count <= 64): what next_batch gives for each."""
         response = self._call("NextBatches", pb.NextBatchesRequest(sampler=sampler, step=step, count=count, rank=rank,
-                                                                   world_size=world_size))
-        return [_batch(b) for b in response.batches]
+                                                                   world_size=world_size, packed=True))
+        return _batches(response.batches)
 
     def report(self, sampler: str, step: int, indices: Any, predicted_labels: Any, *, rank: int = 0,
                world_size: int = 0, losses: Optional[Any] = None,
                true_class_probs: Optional[Any] = None) -> ReportResult:
         """Records the predicted labels of the samples a rank trained on at ``step``."""
-        request = _report(sampler, step, indices, predicted_labels, rank, world_size, losses, true_class_probs)
+        request = _fill_report(pb.ReportPredictionsRequest(), sampler, step, indices, predicted_labels, rank, world_size,
+                               losses, true_class_probs)
         r = self._call("ReportPredictions", request)
         return ReportResult(accepted=r.accepted, duplicate=r.duplicate)
 
@@ -211,10 +252,10 @@ class SamplerClient:
         """Several reports of one rank in one call (up to 256), each (step, indices, predicted_labels)
         or (step, indices, predicted_labels, losses, true_class_probs) with None for a missing
         field: all recorded, or none if one is invalid."""
-        def request_of(report: Tuple[Any, ...]) -> Any:
+        request = pb.ReportPredictionsBulkRequest()
+        for report in reports:  # built in place: no message copied
             step, indices, labels, losses, probs = (tuple(report) + (None, None))[:5]
-            return _report(sampler, step, indices, labels, rank, world_size, losses, probs)
-        request = pb.ReportPredictionsBulkRequest(reports=[request_of(r) for r in reports])
+            _fill_report(request.reports.add(), sampler, step, indices, labels, rank, world_size, losses, probs)
         return [ReportResult(accepted=r.accepted, duplicate=r.duplicate)
                 for r in self._call("ReportPredictionsBulk", request).results]
 

@@ -3,23 +3,266 @@
 It creates (or joins) the sampler, yields this rank's indices step after step with a few steps
 fetched ahead, sends reports from a bounded background queue, and can resume mid-epoch. The
 PyTorch sampler and the TensorFlow helpers wrap it.
+
+Per step, the training thread does no Python work that grows with the batch: indices arrive as
+one packed array per step, report() finds its batch by position (not by hashing indices), and
+the sender thread wakes a bounded number of times per call it makes, never polling.
 """
-import queue
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
-from ._arrays import loss_and_true_class_prob, predicted_labels, to_index_list
-from .client import SamplerClient, SamplerInfo
+import numpy as np
 
-_STOP = object()
-_FLUSH = object()  # put by flush(): sends what is queued without waiting out REPORT_DELAY
+from ._arrays import check_host_outputs, host_predictions, to_numpy
+from .client import Batch, SamplerClient, SamplerInfo
+
 # Every call costs both processes CPU that training would otherwise use, so reports share calls:
 # one may wait up to REPORT_DELAY for others (flush() and the epoch's end cut the wait short).
-REPORT_CHUNK = 64  # reports per call at most
+REPORT_CHUNK = 256  # reports per call at most (the service's limit): each call costs ~1 ms of Python
 REPORT_DELAY = 1.0  # seconds
+# Steps per NextBatches call after an epoch's first: a call costs both processes far more than a
+# step's indices, so few large calls. The first call of an epoch is short: it is on the critical
+# path of the epoch boundary (the service freezes P, then draws).
+FIRST_CHUNK = 8
+# The last TAIL_STEPS steps of an epoch are reported without delay (each call takes what arrived
+# while the one before was in flight): the next epoch's P waits for them, so the tail stays short.
+TAIL_STEPS = 64
+STRATEGIES_NEEDING_TARGETS = {"online_batch": "losses", "active_bias": "true-class probabilities"}
+
+# What a report becomes in the sender thread: (step, packed indices, labels, losses, probs).
+Report = Tuple[int, bytes, Any, Optional[Any], Optional[Any]]
+# A queued item that is not a Deferred: called in the sender thread (where it may wait for a
+# device), it returns reports.
+Resolve = Callable[[], Sequence[Report]]
+
+
+class Deferred(NamedTuple):
+    """A checked report whose arithmetic (argmax, losses) is left to the sender thread, which
+    does it for many reports at once: the training thread's report() stays a few attribute
+    reads and an append. ``outputs`` must not be modified in place afterwards."""
+    step: int
+    packed: bytes
+    outputs: Any  # a numpy array, or a detached torch tensor (or its stats, see is_stats)
+    targets: Any  # the same kind, or None
+    stream: Any = None  # the CUDA stream that made a device tensor (its work is ordered after it)
+    is_stats: bool = False  # outputs are already _torch_reports.stats_of(...) (large outputs)
+
+
+def chunk_plan(start: int, end: int, size: int) -> List[Tuple[int, int]]:
+    """(first step, count) of each NextBatches call for steps [start, end): short at the start
+    (the epoch boundary waits for it), ``size`` in between, halving towards the end (fan-out mode
+    gathers a chunk's reports when it is done: the last ones are then small)."""
+    plan, step = [], start
+    while step < end:
+        left = end - step
+        count = min(FIRST_CHUNK if step == start else size, size, left if left < 2 * FIRST_CHUNK else max(FIRST_CHUNK, left // 2))
+        plan.append((step, count))
+        step += count
+    return plan
+
+
+class Ledger:
+    """Where an iteration stands: the epoch, the batches yielded and not yet reported (so that
+    report() finds a batch's step by position instead of a table keyed by indices), and what
+    state_dict() saves. Items are Batch-like: ``step``, ``array`` (or None) and ``len()``."""
+
+    def __init__(self, name: str, steps_per_epoch: int, epochs: int, keep: int):
+        self.name = name
+        self.steps_per_epoch = steps_per_epoch
+        self.epochs = epochs
+        self.epoch = 0
+        self.resume_at = 0  # step within the epoch where the next iteration starts
+        self.yielded_in_epoch = 0
+        self.reported_until = -1  # highest global step reported in the current epoch
+        self._keep = keep
+        self._unreported: Deque[Any] = deque()
+        self._reported: Deque[Any] = deque(maxlen=64)  # for repeated reports, which the service counts once
+
+    def set_epoch(self, epoch: int) -> None:
+        if not 0 <= epoch < self.epochs:
+            raise ValueError(f"epoch must be in [0, epochs = {self.epochs}), got {epoch}")
+        if epoch != self.epoch:
+            self.epoch = epoch
+            self.resume_at = 0
+
+    def begin(self) -> Tuple[int, int]:
+        """The steps [start, end) the next iteration serves; forgets the last epoch's batches."""
+        first = self.epoch * self.steps_per_epoch
+        self.yielded_in_epoch = self.resume_at
+        self.reported_until = first + self.resume_at - 1
+        self._unreported.clear()
+        self._reported.clear()
+        return first + self.resume_at, first + self.steps_per_epoch
+
+    def end(self, epoch: int) -> None:
+        self.resume_at = 0
+        if epoch + 1 < self.epochs:
+            self.epoch = epoch + 1
+
+    def served(self, batch: Any) -> None:
+        self._unreported.append(batch)
+        self.yielded_in_epoch += 1
+        if len(self._unreported) > self._keep:
+            self._unreported.popleft()
+
+    def find(self, key: Any) -> Any:
+        """The served batch a report is about: ``key`` is the batch itself, or its indices (a
+        list, array or tensor). Indices on an accelerator are matched by length alone (reading
+        them would synchronize the device). Changes nothing: see reported()."""
+        unreported = self._unreported
+        if unreported and unreported[0] is key:  # the common case: reports in step order
+            return key
+        if hasattr(key, "step") and hasattr(key, "array"):
+            if any(batch is key for batch in unreported):
+                return key
+            if any(batch is key for batch in self._reported):
+                return key
+            raise ValueError(f"batch: step {key.step} is not a batch that sampler {self.name!r} served in this "
+                             f"iteration (a batch of another sampler, or of an epoch already over?)")
+        n = len(key)
+        values = None if _on_accelerator(key) else _ends(key)
+        for batch in self._unreported:
+            if _matches(batch, n, values):
+                return batch
+        for batch in reversed(self._reported):
+            if values is not None and _matches(batch, n, values):
+                return batch
+        raise ValueError("indices do not match a batch this sampler served in this iteration; report the indices of a "
+                         "batch as the loader gave them (IndexedDataset returns them), or the batch itself")
+
+    def reported(self, batch: Any) -> None:
+        """Marks a found batch reported: call once the report is known to be well formed."""
+        unreported = self._unreported
+        if unreported and unreported[0] is batch:
+            unreported.popleft()
+        else:
+            for i, pending in enumerate(unreported):
+                if pending is batch:
+                    del unreported[i]
+                    break
+        self._reported.append(batch)
+        if batch.step > self.reported_until and batch.step >= self.epoch * self.steps_per_epoch:
+            self.reported_until = batch.step
+
+    def state_dict(self) -> Dict[str, Any]:
+        first = self.epoch * self.steps_per_epoch
+        done = self.reported_until - first + 1 if self.reported_until >= first else self.yielded_in_epoch
+        return {"name": self.name, "epoch": self.epoch, "step_in_epoch": done}
+
+    def load_state_dict(self, state: Dict[str, Any]) -> None:
+        if state.get("name") != self.name:
+            raise ValueError(f"state is of sampler {state.get('name')!r}, not {self.name!r}")
+        epoch, done = int(state["epoch"]), int(state["step_in_epoch"])
+        if done >= self.steps_per_epoch:
+            epoch, done = epoch + 1, 0
+        self.set_epoch(epoch)
+        self.resume_at = done
+
+
+def _on_accelerator(values: Any) -> bool:
+    device = getattr(values, "device", None)
+    return device is not None and getattr(device, "type", "cpu") != "cpu"
+
+
+def _ends(values: Any) -> Optional[Tuple[int, int]]:
+    """The first and last index, read without converting the rest (a list stays a list)."""
+    if isinstance(values, list):
+        return (int(values[0]), int(values[-1])) if values else None
+    array = to_numpy(values)
+    if array.ndim != 1 or (array.size and not np.issubdtype(array.dtype, np.integer)):
+        raise ValueError(f"indices must be one-dimensional integers, got shape {array.shape} and dtype {array.dtype}")
+    return (int(array[0]), int(array[-1])) if array.size else None
+
+
+def _matches(batch: Any, n: int, ends: Optional[Tuple[int, int]]) -> bool:
+    """Same length and the same first and last index: enough to tell the batches in flight apart."""
+    if len(batch) != n:
+        return False
+    array = batch.array
+    return ends is None or array is None or (array[0] == ends[0] and array[-1] == ends[-1])
+
+
+class Outbox:
+    """The report queue and its sender thread. The training thread only appends; the sender is
+    woken when the first report of a call arrives, when REPORT_CHUNK are waiting, and by
+    flush(): a bounded number of wake-ups per call, and none while idle."""
+
+    def __init__(self, send: Callable[[List[Any]], None], *, capacity: int, name: str):
+        self._send = send
+        self._capacity = capacity
+        self._items: Deque[Any] = deque()
+        self._cond = threading.Condition()
+        self._busy = False  # a call is in flight
+        self._flushes = 0  # flush() callers waiting: send without waiting out REPORT_DELAY
+        self._urgent = False  # an item that should not wait for others is queued
+        self._stopping = False
+        self.error: Optional[BaseException] = None
+        self._thread = threading.Thread(target=self._run, name=f"recency-report-{name}", daemon=True)
+        self._thread.start()
+
+    def put(self, item: Any, urgent: bool = False) -> None:
+        """Queues an item; ``urgent`` ones are sent as soon as the sender is free."""
+        items = self._items
+        if len(items) >= self._capacity:  # back-pressure: wait for the sender
+            with self._cond:
+                while len(items) >= self._capacity:
+                    self._cond.wait()
+        items.append(item)  # deque.append is atomic: no lock on the common path
+        waiting = len(items)
+        if urgent and not self._urgent:
+            with self._cond:
+                self._urgent = True
+                self._cond.notify_all()
+        elif waiting == 1 or waiting == REPORT_CHUNK:
+            # The sender checks for items under the lock before it waits: notifying under the
+            # lock cannot be missed.
+            with self._cond:
+                self._cond.notify_all()
+
+    def flush(self) -> None:
+        with self._cond:
+            self._flushes += 1
+            self._cond.notify_all()
+            while self._items or self._busy:
+                self._cond.wait()
+            self._flushes -= 1
+
+    def close(self) -> None:
+        self.flush()
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._items and not self._stopping:
+                    self._cond.wait()
+                if not self._items:
+                    return
+                deadline = time.monotonic() + REPORT_DELAY
+                while len(self._items) < REPORT_CHUNK and not (self._flushes or self._urgent or self._stopping):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+                items = [self._items.popleft() for _ in range(min(REPORT_CHUNK, len(self._items)))]
+                self._urgent = False
+                self._busy = True
+                self._cond.notify_all()  # producers held back by a full queue
+            try:
+                if self.error is None:
+                    self._send(items)
+            except BaseException as error:  # surfaced at the next call, as it was raised
+                self.error = error
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
 
 
 class BatchStream:
@@ -28,7 +271,7 @@ class BatchStream:
                  warmup_epochs: Optional[int] = None, initial_pressure: Optional[float] = None,
                  seed: int = 0, strategy: str = "recency_bias", drop_last: bool = False,
                  active_bias_epsilon: Optional[float] = None, active_bias_mode: str = "sample",
-                 rank: int = 0, world_size: int = 1, prefetch: int = 16, report_queue: int = 256):
+                 rank: int = 0, world_size: int = 1, prefetch: int = 64, report_queue: int = 1024):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank must be in [0, world_size = {world_size}), got {rank}")
         if not 1 <= prefetch <= 64:
@@ -42,137 +285,125 @@ class BatchStream:
             strategy=strategy, window=window, initial_pressure=initial_pressure, warmup_epochs=warmup_epochs,
             seed=seed, drop_last=drop_last, active_bias_epsilon=active_bias_epsilon, active_bias_mode=active_bias_mode)
         self.strategy = self.info.config.strategy
+        self.num_classes = num_classes
         self.steps_per_epoch = self.info.steps_per_epoch
         self.epochs = epochs
-        self._epoch = 0
-        self._resume_at = 0  # step within the epoch where the next iteration starts
-        self._yielded_in_epoch = 0
-        self._reported_until = -1  # highest global step reported in the current epoch
-        self._prefetch = prefetch
+        self.prefetch = prefetch
+        self.ledger = Ledger(name, self.steps_per_epoch, epochs, keep=4 * prefetch + 256)
         self._fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recency-fetch")
-        # Recently yielded batches, so report() can find a batch's step (and loss weights) from its indices.
-        self._step_of: "OrderedDict[Tuple[int, ...], int]" = OrderedDict()
-        self._weights_of: Dict[Tuple[int, ...], List[float]] = {}
-        self._reports: "queue.Queue[Any]" = queue.Queue(maxsize=report_queue)
-        self._error: Optional[BaseException] = None
-        self._reporter = threading.Thread(target=self._send_reports, name="recency-report", daemon=True)
-        self._reporter.start()
+        self._outbox = Outbox(self._send, capacity=report_queue, name=name)
         self.before_epoch: Optional[Callable[[], None]] = None
         self._closed = False
 
     # -- epochs ---------------------------------------------------------------------------
     @property
     def epoch(self) -> int:
-        return self._epoch
+        return self.ledger.epoch
 
     def set_epoch(self, epoch: int) -> None:
         """Selects the epoch the next iteration serves (as DistributedSampler.set_epoch)."""
-        if not 0 <= epoch < self.epochs:
-            raise ValueError(f"epoch must be in [0, epochs = {self.epochs}), got {epoch}")
-        if epoch != self._epoch:
-            self._epoch = epoch
-            self._resume_at = 0
+        self.ledger.set_epoch(epoch)
 
     def __len__(self) -> int:
         return self.steps_per_epoch
 
     def __iter__(self) -> Iterator[List[int]]:
-        """This rank's indices for each remaining step of the current epoch, in step order. At
-        the end the epoch advances, so a loop without set_epoch() still moves on."""
-        self._raise_if_failed()
+        """This rank's indices for each remaining step of the current epoch, in step order, as
+        lists. At the end the epoch advances, so a loop without set_epoch() still moves on."""
+        for batch in self.batches():
+            yield batch.indices
+
+    def arrays(self) -> Iterator[np.ndarray]:
+        """As iterating, with each step's indices as an int64 numpy array."""
+        for batch in self.batches():
+            yield batch.array
+
+    def batches(self) -> Iterator[Batch]:
+        """As iterating, with each step's Batch (its ``array``, ``step``, ``epoch``); report(batch, ...)."""
+        for chunk in self.chunks():
+            for batch in chunk:
+                self.ledger.served(batch)
+                yield batch
+
+    def chunks(self) -> Iterator[List[Batch]]:
+        """The epoch's remaining batches as fetched, a chunk per call; the caller passes each
+        batch to ``ledger.served`` as it hands it out."""
+        self.raise_if_failed()
         self.flush()  # the last epoch's reports must be in before this epoch's P is frozen
         if self.before_epoch is not None:
             self.before_epoch()
-        epoch = self._epoch
-        first = epoch * self.steps_per_epoch
-        start = first + self._resume_at
-        end = first + self.steps_per_epoch
-        self._yielded_in_epoch = self._resume_at
-        self._reported_until = start - 1
-        # Chunks of `prefetch` steps per call (one call costs the service about what one step
-        # does), the next chunk in flight while this one is consumed; never past the epoch.
+        epoch = self.ledger.epoch
+        start, end = self.ledger.begin()
+        yield from self.fetch(start, end, rank=self.rank, world_size=self.world_size)
+        # The loop asks for the next batch only after reporting the last one: the epoch's reports
+        # are all queued now (with prefetching loader workers, the next iteration's flush catches up).
+        self.flush()
+        self.ledger.end(epoch)
+
+    def fetch(self, start: int, end: int, *, rank: int, world_size: int) -> Iterator[List[Batch]]:
+        """Steps [start, end) in the chunks of chunk_plan, one call each, the next two in flight
+        while one is consumed."""
         pending: Deque[Future] = deque()
-        next_step = start
+        plan = deque(chunk_plan(start, end, self.prefetch))
 
         def fetch_more() -> None:
-            nonlocal next_step
-            while next_step < end and len(pending) < 2:
-                count = min(self._prefetch, end - next_step)
-                pending.append(self._fetcher.submit(self.client.next_batches, self.name, next_step, count,
-                                                    rank=self.rank, world_size=self.world_size))
-                next_step += count
+            while plan and len(pending) < 3:
+                first, count = plan.popleft()
+                pending.append(self._fetcher.submit(self.client.next_batches, self.name, first, count,
+                                                    rank=rank, world_size=world_size))
 
         fetch_more()
         while pending:
             chunk = pending.popleft().result()
             fetch_more()
-            for batch in chunk:
-                self._remember(batch.indices, batch.step, batch.loss_weights)
-                self._yielded_in_epoch += 1
-                yield batch.indices
-        # The loop asks for the next batch only after reporting the last one: the epoch's reports
-        # are all queued now (with prefetching loader workers, the next iteration's flush catches up).
-        self.flush()
-        self._resume_at = 0
-        if epoch + 1 < self.epochs:
-            self._epoch = epoch + 1
+            yield chunk
 
     # -- reports --------------------------------------------------------------------------
-    def loss_weights(self, indices: Any) -> Optional[List[float]]:
-        """The per-sample loss weights the service sent with the batch that held ``indices``
-        (Active Bias in reweight mode, after warm-up); None when the batch has none."""
-        return self._weights_of.get(tuple(to_index_list(indices, "indices")))
+    def loss_weights(self, key: Any) -> Optional[List[float]]:
+        """The per-sample loss weights the service sent with the batch ``key`` (the batch or its
+        indices): Active Bias in reweight mode, after warm-up; None when the batch has none."""
+        return self.ledger.find(key).loss_weights
 
-    def report(self, indices: Any, outputs: Any, targets: Any = None) -> None:
-        """Queues the predictions for the batch that held ``indices``; returns at once.
+    def report(self, key: Any, outputs: Any, targets: Any = None) -> None:
+        """Queues the predictions for a served batch; returns at once.
 
+        ``key`` is the batch (from ``batches()``) or its indices as the loader gave them.
         ``outputs`` are logits or probabilities [n, num_classes], or predicted labels [n]. With
         ``targets`` (the true labels) the per-sample loss and true-class probability are sent too,
         which Online Batch and Active Bias need (and the dashboard shows).
         Raises the error of an earlier report that failed (never a silent drop)."""
-        self._raise_if_failed()
-        keys = to_index_list(indices, "indices")
-        step = self._step_of.get(tuple(keys))
-        if step is None:
-            raise ValueError("indices do not match a batch this sampler served recently; report the indices of a "
-                             "batch as the loader gave them (IndexedDataset returns them), before many later batches")
-        labels = predicted_labels(outputs)
-        if len(labels) != len(keys):
-            raise ValueError(f"outputs have {len(labels)} rows for {len(keys)} indices")
-        losses = probs = None
-        if targets is not None:
-            loss_array, prob_array = loss_and_true_class_prob(outputs, targets)
-            losses, probs = loss_array.tolist(), prob_array.tolist()
-        elif self.strategy in ("online_batch", "active_bias"):
-            needed = "losses" if self.strategy == "online_batch" else "true-class probabilities"
-            raise ValueError(f"the {self.strategy} strategy needs {needed}: pass targets (the true labels) to report()")
-        self._reports.put((step, keys, labels.tolist(), losses, probs))
-        epoch_first = self._epoch * self.steps_per_epoch
-        if step >= epoch_first:
-            self._reported_until = max(self._reported_until, step)
+        if self._outbox.error is not None:
+            raise self._outbox.error
+        batch = self.ledger.find(key)
+        array, labels = check_host_outputs(outputs, len(batch), self.num_classes, targets)
+        if labels is None:
+            self.check_targets_given()
+        self.send(Deferred(batch.step, batch.packed, array, labels), batch.step)
+        self.ledger.reported(batch)
+
+    def check_targets_given(self) -> None:
+        needed = STRATEGIES_NEEDING_TARGETS.get(self.strategy)
+        if needed:
+            raise ValueError(f"targets: the {self.strategy} strategy needs {needed}: pass targets (the true labels) to report()")
+
+    def send(self, item: Any, step: int) -> None:
+        """Queues a Deferred report, or a Resolve that makes reports in the sender thread, for
+        ``step`` (the last, for several): in an epoch's tail it goes without delay."""
+        self._outbox.put(item, urgent=step % self.steps_per_epoch >= self.steps_per_epoch - TAIL_STEPS)
 
     def flush(self) -> None:
         """Waits until every queued report is acknowledged; raises if one failed."""
-        self._reports.put(_FLUSH)
-        self._reports.join()
-        self._raise_if_failed()
+        self._outbox.flush()
+        self.raise_if_failed()
 
     # -- resuming -------------------------------------------------------------------------
     def state_dict(self) -> Dict[str, Any]:
         """Where training stands: after the last reported batch of the epoch (or, with no reports,
         the last yielded one, exact when the loader does not prefetch)."""
-        first = self._epoch * self.steps_per_epoch
-        done = self._reported_until - first + 1 if self._reported_until >= first else self._yielded_in_epoch
-        return {"name": self.name, "epoch": self._epoch, "step_in_epoch": done}
+        return self.ledger.state_dict()
 
     def load_state_dict(self, state: Dict[str, Any]) -> None:
-        if state.get("name") != self.name:
-            raise ValueError(f"state is of sampler {state.get('name')!r}, not {self.name!r}")
-        epoch, done = int(state["epoch"]), int(state["step_in_epoch"])
-        if done >= self.steps_per_epoch:
-            epoch, done = epoch + 1, 0
-        self.set_epoch(epoch)
-        self._resume_at = done
+        self.ledger.load_state_dict(state)
 
     def close(self) -> None:
         """Flushes reports and stops the background threads."""
@@ -182,47 +413,27 @@ class BatchStream:
         try:
             self.flush()
         finally:
-            self._reports.put(_STOP)
-            self._reporter.join()
+            self._outbox.close()
             self._fetcher.shutdown(wait=True)
 
     # -- plumbing -------------------------------------------------------------------------
-    def _remember(self, indices: List[int], step: int, weights: Optional[List[float]]) -> None:
-        key = tuple(indices)
-        self._step_of[key] = step
-        if weights is not None:
-            self._weights_of[key] = weights
-        while len(self._step_of) > 4 * self._prefetch + 256:
-            old, _ = self._step_of.popitem(last=False)
-            self._weights_of.pop(old, None)
+    def _send(self, items: List[Any]) -> None:
+        """In the sender thread: the arithmetic of the queued reports, then calls of REPORT_CHUNK."""
+        reports: List[Report] = []
+        tensors = [item for item in items if isinstance(item, Deferred) and not isinstance(item.outputs, np.ndarray)]
+        for item in items:
+            if isinstance(item, Deferred):
+                if isinstance(item.outputs, np.ndarray):
+                    reports.append((item.step, item.packed, *host_predictions(item.outputs, item.targets)))
+            else:
+                reports.extend(item())
+        if tensors:
+            from ._torch_reports import resolve_deferred  # only reached when torch tensors were reported
 
-    def _send_reports(self) -> None:
-        """Sends queued reports, several per call: waits up to REPORT_DELAY seconds (or until
-        flush()) for more after the first, up to REPORT_CHUNK per call."""
-        while True:
-            # Blocks without polling: a thread waking often would take the GIL from training.
-            items = [self._reports.get()]
-            deadline = time.monotonic() + REPORT_DELAY
-            while items[-1] is not _STOP and items[-1] is not _FLUSH and len(items) < REPORT_CHUNK:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    items.append(self._reports.get(timeout=remaining))
-                except queue.Empty:
-                    break
-            reports = [item for item in items if item is not _STOP and item is not _FLUSH]
-            try:
-                if reports and self._error is None:
-                    self.client.report_many(self.name, reports, rank=self.rank, world_size=self.world_size)
-            except BaseException as error:  # surfaced at the next call
-                self._error = error
-            finally:
-                for _ in items:
-                    self._reports.task_done()
-            if items[-1] is _STOP:
-                return
+            reports.extend(resolve_deferred(tensors))
+        for i in range(0, len(reports), REPORT_CHUNK):
+            self.client.report_many(self.name, reports[i:i + REPORT_CHUNK], rank=self.rank, world_size=self.world_size)
 
-    def _raise_if_failed(self) -> None:
-        if self._error is not None:
-            raise RuntimeError(f"a report to sampler {self.name!r} failed: {self._error}") from self._error
+    def raise_if_failed(self) -> None:
+        if self._outbox.error is not None:
+            raise self._outbox.error

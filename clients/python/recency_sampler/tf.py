@@ -21,7 +21,7 @@ def index_dataset(stream: BatchStream) -> tf.data.Dataset:
     """This rank's batch indices, one int64 vector per step; each iteration is the next epoch.
     Its cardinality is the steps per epoch (so Keras knows an epoch's length), unless the stream
     resumes mid-epoch."""
-    dataset = tf.data.Dataset.from_generator(lambda: iter(stream), output_signature=tf.TensorSpec([None], tf.int64))
+    dataset = tf.data.Dataset.from_generator(stream.arrays, output_signature=tf.TensorSpec([None], tf.int64))
     if stream.state_dict()["step_in_epoch"] == 0:
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(stream)))
     return dataset

@@ -1,13 +1,28 @@
 """PyTorch integration: a batch sampler served by recency-sampler, and a dataset wrapper that
-returns each sample's index so the loop can report on it."""
-from typing import Any, Dict, Iterator, List, Optional
+returns each sample's index so the loop can report on it.
 
+Two ways to consume it:
+- as a DataLoader ``batch_sampler`` (lists of indices, one per step), or
+- for data already on the GPU, ``sampler.batches(device)``: each step's indices as a device
+  tensor (one non-blocking copy per fetched chunk) with its step; ``report(batch, logits)``
+  never synchronizes the device.
+
+With torch.distributed initialised and world_size > 1 the default is fan-out mode: rank 0 alone
+talks to the service, broadcasts each chunk of global batches to every rank in one collective,
+and sends the ranks' predictions, gathered once per chunk, in bulk.
+"""
+from typing import Any, Dict, Iterator, List, Optional, Union
+
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch.utils.data import Dataset, Sampler
 
-from .client import SamplerClient
-from .stream import BatchStream
+from . import _torch_reports as reports
+from .client import Batch, SamplerClient
+from .stream import BatchStream, Deferred
+
+MODES = ("fan_out", "per_rank")
 
 
 class IndexedDataset(Dataset):
@@ -24,82 +39,202 @@ class IndexedDataset(Dataset):
         return (index, *item) if isinstance(item, tuple) else (index, item)
 
 
+class StepBatch:
+    """One step's indices on the training device, from ``RecencyBatchSampler.batches(device)``:
+    ``indices`` (int64 tensor), ``step``, ``epoch``; ``batch`` is the served record report() uses."""
+    __slots__ = ("step", "epoch", "indices", "batch")
+
+    def __init__(self, step: int, epoch: int, indices: torch.Tensor, batch: Any):
+        self.step, self.epoch, self.indices, self.batch = step, epoch, indices, batch
+
+    def __len__(self) -> int:
+        return len(self.batch)
+
+    def __repr__(self) -> str:
+        return f"StepBatch(step={self.step}, epoch={self.epoch}, indices={len(self.batch)} on {self.indices.device})"
+
+
+def device_rows(arrays: List[Any], device: torch.device) -> List[torch.Tensor]:
+    """A chunk's indices on ``device``, a row per step: one host block, one transfer
+    (non-blocking, from pinned memory, when the device is a GPU), rows cut once per chunk."""
+    width = max(len(a) for a in arrays)
+    host = torch.zeros((len(arrays), width), dtype=torch.int64, pin_memory=device.type == "cuda")
+    if all(len(a) == width for a in arrays):
+        np.stack(arrays, out=host.numpy())
+    else:
+        view = host.numpy()
+        for row, array in enumerate(arrays):
+            view[row, :len(array)] = array
+    block = host.to(device, non_blocking=True) if device.type != "cpu" else host
+    return [row if len(a) == width else row[:len(a)] for row, a in zip(block.unbind(0), arrays)]
+
+
 class RecencyBatchSampler(Sampler[List[int]]):
     """A ``batch_sampler`` for ``DataLoader`` whose batches come from the service.
 
     ``batch_size`` is the global batch size; each rank gets its share. ``rank`` and
     ``world_size`` default to torch.distributed's when it is initialised. ``len()`` is this
     rank's steps per epoch. Call ``report(indices, outputs)`` after each forward pass.
+
+    ``mode``: "fan_out" (the default with torch.distributed and world_size > 1: rank 0 alone
+    calls the service; ``flush()``, ``close()`` and iteration are then collective, so every
+    rank calls them, as DDP loops do) or "per_rank" (every rank calls the service itself, e.g.
+    without torch.distributed). ``group``: the process group of fan-out mode.
     """
 
     def __init__(self, client: SamplerClient, *, name: str, dataset_size: int, num_classes: int, batch_size: int,
                  epochs: int, window: Optional[int] = None, warmup_epochs: Optional[int] = None,
                  initial_pressure: Optional[float] = None, seed: int = 0, strategy: str = "recency_bias",
                  drop_last: bool = False, rank: Optional[int] = None, world_size: Optional[int] = None,
-                 prefetch: int = 16, active_bias_epsilon: Optional[float] = None, active_bias_mode: str = "sample"):
+                 prefetch: int = 64, active_bias_epsilon: Optional[float] = None, active_bias_mode: str = "sample",
+                 mode: Optional[str] = None, group: Optional[Any] = None):
         super().__init__()
         distributed = dist.is_available() and dist.is_initialized()
         if world_size is None:
-            world_size = dist.get_world_size() if distributed else 1
+            world_size = dist.get_world_size(group) if distributed else 1
         if rank is None:
-            rank = dist.get_rank() if distributed else 0
-        self.stream = BatchStream(
-            client, name, dataset_size=dataset_size, num_classes=num_classes, batch_size=batch_size, epochs=epochs,
-            window=window, warmup_epochs=warmup_epochs, initial_pressure=initial_pressure, seed=seed,
-            strategy=strategy, drop_last=drop_last, rank=rank, world_size=world_size, prefetch=prefetch,
-            active_bias_epsilon=active_bias_epsilon, active_bias_mode=active_bias_mode)
-        if distributed and world_size > 1:
-            # Every rank's reports of the last epoch are in before any rank asks for the next.
-            self.stream.before_epoch = dist.barrier
+            rank = dist.get_rank(group) if distributed else 0
+        mode = mode or ("fan_out" if distributed and world_size > 1 else "per_rank")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if mode == "fan_out" and not distributed:
+            raise ValueError("mode: fan_out needs torch.distributed initialised (init_process_group)")
+        self.mode = mode
+        self.num_classes = num_classes
+        config = dict(dataset_size=dataset_size, num_classes=num_classes, batch_size=batch_size, epochs=epochs,
+                      window=window, warmup_epochs=warmup_epochs, initial_pressure=initial_pressure, seed=seed,
+                      strategy=strategy, drop_last=drop_last, prefetch=prefetch,
+                      active_bias_epsilon=active_bias_epsilon, active_bias_mode=active_bias_mode)
+        if mode == "fan_out":
+            from ._fan_out import FanOut
+
+            self._fan_out: Optional[Any] = FanOut(client, name, config, rank=rank, world_size=world_size, group=group)
+            self.stream: Any = None
+            self.ledger = self._fan_out.ledger
+        else:
+            self._fan_out = None
+            self.stream = BatchStream(client, name, rank=rank, world_size=world_size, **config)
+            self.ledger = self.stream.ledger
+            if distributed and world_size > 1:
+                # Every rank's reports of the last epoch are in before any rank asks for the next.
+                self.stream.before_epoch = dist.barrier
+        self._rank, self._world_size = rank, world_size
+
+    @property
+    def name(self) -> str:
+        return self.ledger.name
 
     @property
     def rank(self) -> int:
-        return self.stream.rank
+        return self._rank
 
     @property
     def world_size(self) -> int:
-        return self.stream.world_size
+        return self._world_size
 
     @property
     def epoch(self) -> int:
-        return self.stream.epoch
+        return self.ledger.epoch
 
     def __len__(self) -> int:
-        return len(self.stream)
+        return self.ledger.steps_per_epoch
 
     def __iter__(self) -> Iterator[List[int]]:
-        return iter(self.stream)
+        """This rank's indices for each step of the epoch, as lists (the DataLoader role)."""
+        if self._fan_out is not None:
+            for share in self._fan_out.shares(None):
+                yield share.array.tolist()
+            return
+        yield from self.stream
+
+    def batches(self, device: Union[str, torch.device, None] = None) -> Iterator[StepBatch]:
+        """Each step's indices as an int64 tensor on ``device`` (default: the current CUDA device
+        if there is one, else the CPU), with the step. For data already on the device::
+
+            for batch in sampler.batches():
+                logits = model(x_train[batch.indices])
+                sampler.report(batch, logits, y_train[batch.indices])
+        """
+        target = torch.device(device) if device is not None else (
+            torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu"))
+        if self._fan_out is not None:
+            for share in self._fan_out.shares(target):
+                yield StepBatch(share.step, share.epoch, share.device_indices, share)
+            return
+        served = self.ledger.served
+        for chunk in self.stream.chunks():
+            for batch, row in zip(chunk, device_rows([b.array for b in chunk], target)):
+                served(batch)
+                yield StepBatch(batch.step, batch.epoch, row, batch)
 
     def set_epoch(self, epoch: int) -> None:
-        self.stream.set_epoch(epoch)
+        self.ledger.set_epoch(epoch)
 
-    def report(self, indices: Any, outputs: Any, targets: Any = None) -> None:
-        """Queues the batch's predictions (logits, probabilities or labels); non-blocking. Pass
-        ``targets`` (true labels) to send per-sample losses and true-class probabilities too:
-        ONLINE_BATCH and ACTIVE_BIAS need them."""
-        if isinstance(outputs, torch.Tensor):
-            outputs = outputs.detach()
-        self.stream.report(indices, outputs, targets)
+    def report(self, batch: Any, outputs: Any, targets: Any = None) -> None:
+        """Queues the batch's predictions; non-blocking, and never synchronizes the device.
 
-    def loss_weights(self, indices: Any) -> Optional[torch.Tensor]:
-        """Per-sample loss weights of the batch that held ``indices`` (Active Bias in reweight
-        mode after warm-up: std_hat + eps, mean 1 over the global batch), else None::
+        ``batch``: a StepBatch from ``batches()``, or the indices as the loader gave them.
+        ``outputs``: logits or probabilities [n, num_classes], or labels [n] (tensors on any
+        device, numpy arrays). Pass ``targets`` (true labels) to send per-sample losses and
+        true-class probabilities too: ONLINE_BATCH and ACTIVE_BIAS need them."""
+        key = batch.batch if type(batch) is StepBatch else batch
+        if self._fan_out is not None:
+            self._fan_out.report(key, outputs, targets)
+            return
+        if not isinstance(outputs, torch.Tensor):
+            self.stream.report(key, outputs, targets)
+            return
+        # Metadata checks and an append: the arithmetic runs in the sender thread (stream.Deferred).
+        stream = self.stream
+        if stream._outbox.error is not None:
+            raise stream._outbox.error
+        served = self.ledger.find(key)
+        checked = reports.check_outputs(outputs, len(served), self.num_classes, targets)
+        if checked is None:
+            self.stream.check_targets_given()
+        cuda = torch.cuda.current_stream(outputs.device) if outputs.is_cuda else None
+        if len(served) * self.num_classes <= reports.DEFER_ELEMENTS:
+            stream.send(Deferred(served.step, served.packed, outputs.detach(), checked, cuda), served.step)
+        else:  # large outputs (many classes): reduced now, on the device, so that little is held
+            stream.send(Deferred(served.step, served.packed, reports.stats_of(outputs, checked), None, cuda, True),
+                        served.step)
+        self.ledger.reported(served)
+
+    def loss_weights(self, batch: Any) -> Optional[torch.Tensor]:
+        """Per-sample loss weights of a served batch (Active Bias in reweight mode after warm-up:
+        std_hat + eps, mean 1 over the global batch), else None. On the batch's device for a
+        StepBatch::
 
             weights = sampler.loss_weights(indices)
             losses = F.cross_entropy(logits, y, reduction="none")
             loss = (losses * weights).mean() if weights is not None else losses.mean()
         """
-        weights = self.stream.loss_weights(indices)
-        return None if weights is None else torch.tensor(weights, dtype=torch.float32)
+        key = batch.batch if type(batch) is StepBatch else batch
+        served = self.ledger.find(key)
+        weights = served.weights
+        if weights is None:
+            return None
+        tensor = torch.as_tensor(weights, dtype=torch.float32)
+        return tensor.to(batch.indices.device, non_blocking=True) if isinstance(batch, StepBatch) else tensor
 
     def flush(self) -> None:
-        self.stream.flush()
+        """Waits until every queued report is acknowledged (collective in fan-out mode)."""
+        if self._fan_out is not None:
+            self._fan_out.flush()
+        else:
+            self.stream.flush()
 
     def state_dict(self) -> Dict[str, Any]:
-        return self.stream.state_dict()
+        return self.ledger.state_dict()
 
     def load_state_dict(self, state: Dict[str, Any]) -> None:
-        self.stream.load_state_dict(state)
+        self.ledger.load_state_dict(state)
 
     def close(self) -> None:
-        self.stream.close()
+        if self._fan_out is not None:
+            self._fan_out.close()
+        else:
+            self.stream.close()
+
+
+__all__ = ["RecencyBatchSampler", "IndexedDataset", "StepBatch", "Batch"]

@@ -17,6 +17,7 @@ class ServiceProcess:
         self.db = db
         self.extra_args = extra_args or []
         self.port = 0
+        self.http_port = 0
         self.process: Optional[subprocess.Popen] = None
         self.logs: List[dict] = []
 
@@ -41,6 +42,7 @@ class ServiceProcess:
                 self.logs.append(entry)
                 if entry.get("msg") == "listening":
                     self.port = entry["grpcPort"]
+                    self.http_port = entry["httpPort"]
                     listening.set()
 
         threading.Thread(target=drain, args=(self.process.stdout,), daemon=True).start()

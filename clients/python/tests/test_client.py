@@ -99,7 +99,8 @@ def test_a_failed_report_surfaces_at_the_next_call(client, name):
     stream = BatchStream(client, name, **CONFIG)
     batch = next(iter(stream))
     stream.report(batch, [9] * len(batch))  # label 9 >= num_classes: the service refuses it
-    with pytest.raises(RuntimeError, match=r"predicted_labels\[0\]"):
+    # The background sender's error is raised as it came: the service's InvalidArgument.
+    with pytest.raises(InvalidArgument, match=r"predicted_labels\[0\]"):
         for _ in range(50):
             time.sleep(0.05)
             stream.report(batch, [0] * len(batch))

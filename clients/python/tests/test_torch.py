@@ -78,27 +78,36 @@ def test_state_dict_resumes_mid_epoch_exactly(client, name):
     resumed.close()
 
 
-def _rank_main(rank, world_size, init_file, target, out_dir):
+def _rank_main(rank, world_size, init_file, target, out_dir, mode, name):
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
     with SamplerClient(target) as client:
-        sampler = RecencyBatchSampler(client, name="ddp", **CONFIG)  # rank and world size from torch.distributed
+        # rank and world size from torch.distributed; mode None is the default (fan-out)
+        sampler = RecencyBatchSampler(client, name=name, mode=mode, **CONFIG)
         shares = {}
         for epoch in range(2):
             for indices, x, _ in DataLoader(dataset(), batch_sampler=sampler):
                 shares[len(shares)] = indices.tolist()
                 sampler.report(indices, torch.zeros(len(indices), dtype=torch.long))
         sampler.close()
-    pathlib.Path(out_dir, f"rank{rank}.json").write_text(json.dumps({"rank": sampler.rank, "world": sampler.world_size, "shares": shares}))
+    result = {"rank": sampler.rank, "world": sampler.world_size, "mode": sampler.mode, "shares": shares}
+    pathlib.Path(out_dir, f"rank{rank}.json").write_text(json.dumps(result))
     dist.destroy_process_group()
 
 
-def test_two_gloo_ranks_get_disjoint_shares_that_form_each_global_batch(service, client, tmp_path):
-    mp.spawn(_rank_main, args=(2, str(tmp_path / "init"), service.target, str(tmp_path)), nprocs=2, join=True)
+@pytest.mark.parametrize("mode", [None, "per_rank"])
+def test_two_gloo_ranks_get_disjoint_shares_that_form_each_global_batch(service, client, tmp_path, mode):
+    name = f"ddp-{mode or 'default'}"
+    mp.spawn(_rank_main, args=(2, str(tmp_path / "init"), service.target, str(tmp_path), mode, name), nprocs=2, join=True)
     results = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
-    assert [(r["rank"], r["world"]) for r in results] == [(0, 2), (1, 2)]
+    assert [(r["rank"], r["world"], r["mode"]) for r in results] == [(0, 2, mode or "fan_out"), (1, 2, mode or "fan_out")]
     for step in range(20):
         a, b = (r["shares"][str(step)] for r in results)
         assert len(a) == len(b) == 6 and not set(a) & set(b), f"step {step}: shares overlap"
-        served = [client.next_batch("ddp", step, rank=r, world_size=2) for r in (0, 1)]
-        assert [a, b] == [s.indices for s in served] and served[0].global_batch_size == 12
-    assert client.get_sampler("ddp").reports_received == 40
+        if mode == "per_rank":  # every rank asked the service for its own share
+            served = [client.next_batch(name, step, rank=r, world_size=2) for r in (0, 1)]
+            assert [a, b] == [s.indices for s in served] and served[0].global_batch_size == 12
+        else:  # rank 0 asked for the global batch and split it as the service would
+            assert a + b == client.next_batch(name, step).indices
+    # Per rank: one report per rank and step. Fan-out: rank 0 sent one report per step holding both shares.
+    info = client.get_sampler(name)
+    assert (info.reports_received, info.predictions_received) == ((40 if mode == "per_rank" else 20), 240)

@@ -11,6 +11,8 @@ export interface Batch {
   'phase'?: (_recency_sampler_v1_Phase);
   'globalBatchSize'?: (number);
   'lossWeights'?: (number | string)[];
+  'packedIndices'?: (Buffer | Uint8Array | string);
+  'packedLossWeights'?: (Buffer | Uint8Array | string);
 }
 
 export interface Batch__Output {
@@ -21,4 +23,6 @@ export interface Batch__Output {
   'phase'?: (_recency_sampler_v1_Phase__Output);
   'globalBatchSize'?: (number);
   'lossWeights'?: (number)[];
+  'packedIndices'?: (Buffer);
+  'packedLossWeights'?: (Buffer);
 }

@@ -7,6 +7,7 @@ export interface NextBatchRequest {
   'step'?: (number | string | Long);
   'rank'?: (number);
   'worldSize'?: (number);
+  'packed'?: (boolean);
 }
 
 export interface NextBatchRequest__Output {
@@ -14,4 +15,5 @@ export interface NextBatchRequest__Output {
   'step'?: (number);
   'rank'?: (number);
   'worldSize'?: (number);
+  'packed'?: (boolean);
 }

@@ -8,6 +8,7 @@ export interface NextBatchesRequest {
   'count'?: (number);
   'rank'?: (number);
   'worldSize'?: (number);
+  'packed'?: (boolean);
 }
 
 export interface NextBatchesRequest__Output {
@@ -16,4 +17,5 @@ export interface NextBatchesRequest__Output {
   'count'?: (number);
   'rank'?: (number);
   'worldSize'?: (number);
+  'packed'?: (boolean);
 }

@@ -11,6 +11,10 @@ export interface ReportPredictionsRequest {
   'losses'?: (number | string)[];
   'trueClassProbs'?: (number | string)[];
   'worldSize'?: (number);
+  'packedIndices'?: (Buffer | Uint8Array | string);
+  'packedPredictedLabels'?: (Buffer | Uint8Array | string);
+  'packedLosses'?: (Buffer | Uint8Array | string);
+  'packedTrueClassProbs'?: (Buffer | Uint8Array | string);
 }
 
 export interface ReportPredictionsRequest__Output {
@@ -22,4 +26,8 @@ export interface ReportPredictionsRequest__Output {
   'losses'?: (number)[];
   'trueClassProbs'?: (number)[];
   'worldSize'?: (number);
+  'packedIndices'?: (Buffer);
+  'packedPredictedLabels'?: (Buffer);
+  'packedLosses'?: (Buffer);
+  'packedTrueClassProbs'?: (Buffer);
 }

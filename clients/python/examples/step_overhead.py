@@ -1,0 +1,228 @@
+"""Per-step cost of the served sampler in a loop that is as tight as a fast GPU trainer's.
+
+A launch-bound GPU loop spends its step in Python, holding the GIL while it enqueues kernels.
+The default workload stands in for it on any machine: each step holds the GIL for --step-ms (a
+spin). `--workload cnn` trains a small CNN instead, on data resident on --device (synthetic
+Fashion-MNIST-shaped tensors: only the time matters). Epochs through the service alternate with
+epochs of an in-process permutation (same loop, same step), so every ratio compares runs
+seconds apart; the first pair is a warm-up and not counted.
+
+    python examples/step_overhead.py                       # 1 process, both APIs, 1 and 2.5 ms
+    python examples/step_overhead.py --ranks 8             # 8 gloo processes, fan-out and per-rank
+    python examples/step_overhead.py --workload cnn --device cuda --batch 128 512 --api device
+    python examples/step_overhead.py --workload cnn --device cuda --ranks 8 --width 64 --batch 512
+
+APIs: "loader" is the DataLoader role (lists of indices, report(indices, outputs), against
+torch's BatchSampler(RandomSampler)); "device" is sampler.batches() with report(batch, outputs),
+against slices of torch.randperm. With --ranks each step also all-reduces a small tensor (the
+stand-in for DDP's gradient sync) in both loops. Prints microseconds added per step and the
+ratio of epoch times (median over pairs), and writes them to --csv if given.
+"""
+import argparse
+import csv
+import os
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any, Dict, List
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch.utils.data import BatchSampler, RandomSampler
+
+from fashion_mnist import LocalService
+from recency_sampler import RecencyBatchSampler, SamplerClient
+
+NUM_CLASSES = 10
+
+
+def spin(seconds: float) -> None:
+    """Holds the GIL for `seconds`, as a Python loop launching kernels does."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+class Spin:
+    """The stand-in step: holds the GIL for `step_ms`, then returns fixed logits."""
+
+    def __init__(self, step_ms: float, share: int, world: int):
+        self.seconds = step_ms / 1000
+        self.outputs = torch.randn(share, NUM_CLASSES)
+        self.sync = (lambda t=torch.zeros(1): dist.all_reduce(t)) if world > 1 else (lambda: None)  # DDP's sync
+
+    def __call__(self, indices: Any) -> torch.Tensor:
+        spin(self.seconds)
+        self.sync()
+        return self.outputs[:len(indices)]
+
+    def label(self) -> str:
+        return f"spin {self.seconds * 1000:g} ms"
+
+
+class Cnn:
+    """A real training step of a small CNN (--width channels) on data resident on `device`."""
+
+    def __init__(self, width: int, n: int, device: torch.device, world: int):
+        g = torch.Generator().manual_seed(0)
+        self.device = device
+        self.x = torch.randn(n, 1, 28, 28, generator=g).to(device)
+        self.y = torch.randint(0, NUM_CLASSES, (n,), generator=g).to(device)
+        model = torch.nn.Sequential(
+            torch.nn.Conv2d(1, width, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(width, 2 * width, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Flatten(), torch.nn.Linear(2 * width * 49, 128), torch.nn.ReLU(), torch.nn.Linear(128, NUM_CLASSES),
+        ).to(device)
+        if world > 1:
+            model = torch.nn.parallel.DistributedDataParallel(model)
+        self.model = model
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        self.width = width
+
+    def __call__(self, indices: Any) -> torch.Tensor:
+        if not isinstance(indices, torch.Tensor):  # the loader API's lists, as a loop would move them
+            indices = torch.as_tensor(indices, device=self.device)
+        logits = self.model(self.x[indices])
+        loss = torch.nn.functional.cross_entropy(logits, self.y[indices])
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return logits
+
+    def label(self) -> str:
+        return f"cnn width {self.width}"
+
+
+def finish(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)  # an epoch's time includes its queued GPU work
+
+
+def served_epoch(sampler: RecencyBatchSampler, api: str, step: Any, device: torch.device) -> float:
+    started = time.perf_counter()
+    if api == "loader":
+        for indices in sampler:
+            sampler.report(indices, step(indices))
+    else:
+        for batch in sampler.batches(device):
+            sampler.report(batch, step(batch.indices))
+    finish(device)
+    return time.perf_counter() - started
+
+
+def baseline_epoch(n: int, batch: int, steps: int, api: str, step: Any, epoch: int, device: torch.device) -> float:
+    started = time.perf_counter()
+    if api == "loader":
+        g = torch.Generator().manual_seed(epoch)
+        for i, indices in enumerate(BatchSampler(RandomSampler(range(n), generator=g), batch, drop_last=False)):
+            if i == steps:
+                break
+            step(indices)
+    else:
+        perm = torch.randperm(n, device=device)
+        for i in range(steps):
+            step(perm[i * batch:(i + 1) * batch])
+    finish(device)
+    return time.perf_counter() - started
+
+
+def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: str) -> List[Dict[str, Any]]:
+    """Every (api, batch, step) configuration on one sampler each; returns rows (rank 0's matter)."""
+    rows = []
+    device = torch.device(args.device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", 0)  # every rank on one GPU, as measured
+    for batch_size in args.batch:
+        share = -(-batch_size // world)
+        n = batch_size * args.steps
+        steps = ([Spin(ms, share, world) for ms in args.step_ms] if args.workload == "spin"
+                 else [Cnn(w, n, device, world) for w in args.width])
+        for step in steps:
+            for api in args.api:
+                name = f"overhead-{api}-{batch_size}-{step.label()}-{mode}-w{world}-{os.getpid() if world == 1 else 'job'}"
+                name = name.replace(" ", "_")
+                with SamplerClient(target) as client:
+                    sampler = RecencyBatchSampler(client, name=name, dataset_size=n, num_classes=NUM_CLASSES,
+                                                  batch_size=batch_size, epochs=args.pairs + 1, warmup_epochs=1,
+                                                  mode=mode if world > 1 else None)
+                    base, served = [], []
+                    for epoch in range(args.pairs + 1):
+                        sampler.set_epoch(epoch)
+                        # Each rank's baseline: its share of a permutation of its part of the data.
+                        b = baseline_epoch(n // world, share, args.steps, api, step, epoch, device)
+                        s = served_epoch(sampler, api, step, device)
+                        if epoch > 0:  # the first pair warms up
+                            base.append(b)
+                            served.append(s)
+                    sampler.close()
+                ratios = [s / b for s, b in zip(served, base)]
+                added = [(s - b) / args.steps * 1e6 for s, b in zip(served, base)]
+                rows.append({"ranks": world, "mode": mode if world > 1 else "single", "api": api, "step": step.label(),
+                             "batch": batch_size, "base_ms_per_step": statistics.median(base) / args.steps * 1e3,
+                             "ratio": statistics.median(ratios), "added_us_per_step": statistics.median(added),
+                             "ratio_min": min(ratios), "ratio_max": max(ratios), "pairs": len(ratios)})
+    return rows
+
+
+def rank_main(rank: int, world: int, init: str, target: str, args: argparse.Namespace, mode: str, out: str) -> None:
+    torch.set_num_threads(1)
+    # gloo, also with every rank on one GPU (NCCL wants a GPU per rank).
+    dist.init_process_group("gloo", init_method=f"file://{init}", rank=rank, world_size=world)
+    rows = measure(args, target, rank, world, mode)
+    if rank == 0:
+        with open(out, "w") as f:
+            f.write(repr(rows))
+    dist.destroy_process_group()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--workload", choices=["spin", "cnn"], default="spin")
+    p.add_argument("--step-ms", type=float, nargs="+", default=[1.0, 2.5], help="spin: GIL held per step")
+    p.add_argument("--width", type=int, nargs="+", default=[32], help="cnn: channels of the first layer")
+    p.add_argument("--device", default="cpu", help="cnn (and the device API's indices): cpu or cuda")
+    p.add_argument("--batch", type=int, nargs="+", default=[256], help="global batch size(s)")
+    p.add_argument("--steps", type=int, default=300, help="steps per epoch")
+    p.add_argument("--pairs", type=int, default=5, help="epoch pairs counted (one more warms up)")
+    p.add_argument("--api", nargs="+", choices=["loader", "device"], default=["loader", "device"])
+    p.add_argument("--ranks", type=int, default=1, help="processes (gloo) sharing one sampler")
+    p.add_argument("--modes", nargs="+", choices=["fan_out", "per_rank"], default=["fan_out", "per_rank"])
+    p.add_argument("--target", help="a running service (default: start one from dist/)")
+    p.add_argument("--csv", help="append the rows to this CSV file")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    service = None if args.target else LocalService()
+    target = args.target or service.target
+    rows: List[Dict[str, Any]] = []
+    try:
+        if args.ranks == 1:
+            rows = measure(args, target, 0, 1, "single")
+        else:
+            for mode in args.modes:
+                with tempfile.TemporaryDirectory() as tmp:
+                    out = os.path.join(tmp, "rows")
+                    mp.spawn(rank_main, args=(args.ranks, os.path.join(tmp, "init"), target, args, mode, out),
+                             nprocs=args.ranks, join=True)
+                    with open(out) as f:
+                        rows += eval(f.read())  # written by rank 0 above: a list of plain dicts
+    finally:
+        if service:
+            service.close()
+    print(f"{'ranks':>5} {'mode':>8} {'api':>6} {'step':>14} {'batch':>5} {'base ms/step':>12} {'us/step added':>13} "
+          f"{'ratio':>6}  (min..max over pairs)")
+    for r in rows:
+        print(f"{r['ranks']:>5} {r['mode']:>8} {r['api']:>6} {r['step']:>14} {r['batch']:>5} {r['base_ms_per_step']:>12.2f} "
+              f"{r['added_us_per_step']:>13.0f} {r['ratio']:>6.3f}  ({r['ratio_min']:.3f}..{r['ratio_max']:.3f}, {r['pairs']} pairs)")
+    if args.csv:
+        new = not os.path.exists(args.csv)
+        with open(args.csv, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            if new:
+                writer.writeheader()
+            writer.writerows(rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

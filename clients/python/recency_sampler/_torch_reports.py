@@ -1,0 +1,147 @@
+"""Predictions of torch outputs without synchronizing the training thread with its device.
+
+report() only checks metadata (shape, dtype, device) and queues the detached outputs. Later,
+many reports at once, the sender thread concatenates compatible outputs, computes labels (and,
+with targets, the true-class score, logsumexp, row sum and row min that losses and
+probabilities are made from) where they are, on the stream that made them, copies the result
+non-blocking into pinned host memory and waits on a blocking CUDA event, with the GIL released.
+"""
+import contextlib
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+# Rows of the stats block: labels, true-class score, logsumexp, row sum, row min.
+STATS_ROWS = 5
+# Outputs up to this many elements are held until the sender reduces them, many at once; larger
+# ones (many classes) are reduced at the call, so that what waits in the queue stays small.
+DEFER_ELEMENTS = 1 << 16
+
+
+_FLOATS = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64})
+
+
+def check_outputs(outputs: torch.Tensor, n: int, num_classes: int, targets: Any) -> Optional[torch.Tensor]:
+    """Shapes, dtypes and devices, from tensor metadata only (nothing is read from the device).
+    Returns the targets as a tensor on the outputs' device, or None."""
+    shape = outputs.shape
+    if shape == (n, num_classes):  # the common case first: logits of the batch
+        if outputs.dtype not in _FLOATS:
+            raise ValueError(f"outputs: logits or probabilities must be floating point, got {outputs.dtype}")
+    elif len(shape) == 2:
+        raise ValueError(f"outputs: expected logits or probabilities of shape [{n}, {num_classes}], got {list(shape)}")
+    elif len(shape) == 1:
+        if shape[0] != n or outputs.is_floating_point() or outputs.is_complex():
+            raise ValueError(f"outputs: predicted labels must be {n} integers, got shape {list(shape)} "
+                             f"and dtype {outputs.dtype}")
+    else:
+        raise ValueError(f"outputs: expected shape [{n}, {num_classes}] (logits or probabilities) or [{n}] (labels), "
+                         f"got {list(shape)}")
+    if targets is None:
+        return None
+    if len(shape) != 2:
+        raise ValueError("outputs: losses need logits or probabilities of shape [n, num_classes], got labels")
+    if not isinstance(targets, torch.Tensor):
+        if outputs.device.type != "cpu":
+            raise ValueError(f"targets: must be a tensor on {outputs.device} like the outputs, got a host array")
+        targets = torch.as_tensor(np.asarray(targets))
+    if targets.device != outputs.device:
+        raise ValueError(f"targets: must be on the outputs' device {outputs.device}, got {targets.device}")
+    if tuple(targets.shape) != (n,) or targets.is_floating_point():
+        raise ValueError(f"targets: must be {n} integer class labels, got shape {list(targets.shape)} and dtype {targets.dtype}")
+    return targets
+
+
+def stats_of(outputs: torch.Tensor, targets: Optional[torch.Tensor]) -> torch.Tensor:
+    """[1, n] labels, or [STATS_ROWS, n] with targets, as float32 where the outputs are."""
+    with torch.no_grad():
+        labels = outputs.argmax(1) if outputs.dim() == 2 else outputs
+        if targets is None:
+            return labels.to(torch.float32).unsqueeze(0)
+        x = outputs.float()
+        true = x.gather(1, targets.long().unsqueeze(1)).squeeze(1)
+        return torch.stack((labels.to(torch.float32), true, torch.logsumexp(x, 1), x.sum(1), x.amin(1)))
+
+
+# outputs (or their stats when the last is True), targets, CUDA stream or None, is_stats
+Item = Tuple[torch.Tensor, Optional[torch.Tensor], Any, bool]
+
+
+def stats_many(items: Sequence[Item]) -> List[Tuple[List[int], torch.Tensor]]:
+    """Stats of many reports in few passes: compatible items (device, stream, dtype, width,
+    targets or not) are concatenated. Returns (positions in ``items``, [rows, sum of n]) per group."""
+    groups: Dict[Any, List[int]] = {}
+    for i, (outputs, targets, stream, is_stats) in enumerate(items):
+        key = (outputs.device, stream, outputs.dtype, tuple(outputs.shape[1:]), targets is None, is_stats)
+        groups.setdefault(key, []).append(i)
+    out = []
+    for (_, stream, *_, is_stats), positions in groups.items():
+        with torch.cuda.stream(stream) if stream is not None else contextlib.nullcontext():
+            outputs = [items[i][0] for i in positions]
+            if is_stats:
+                joined = torch.cat(outputs, 1) if len(outputs) > 1 else outputs[0]
+            else:
+                targets = None if items[positions[0]][1] is None else [items[i][1] for i in positions]
+                joined = stats_of(torch.cat(outputs) if len(outputs) > 1 else outputs[0],
+                                  None if targets is None else (torch.cat(targets) if len(targets) > 1 else targets[0]))
+        out.append((positions, joined))
+    return out
+
+
+def to_host(stats: torch.Tensor) -> Callable[[], np.ndarray]:
+    """Starts the copy of ``stats`` to the host; the returned function waits for it and gives a
+    numpy array. On the CPU there is nothing to wait for."""
+    if stats.device.type != "cuda":
+        array = stats.numpy()
+        return lambda: array
+    # The caching host allocator keeps a pinned block until the copies using it are done.
+    host = torch.empty(stats.shape, dtype=stats.dtype, pin_memory=True)
+    host.copy_(stats, non_blocking=True)
+    done = torch.cuda.Event(blocking=True)  # the waiting thread sleeps; it does not spin
+    done.record()
+
+    def wait() -> np.ndarray:
+        done.synchronize()  # releases the GIL
+        return host.numpy()
+
+    return wait
+
+
+def losses_and_probs(stats: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """From the stats rows: rows that are probabilities (non-negative, summing to 1) give the
+    true-class probability directly, logits give it through logsumexp, as _arrays does."""
+    true, lse, row_sum, row_min = (stats[i].astype(np.float64) for i in range(1, STATS_ROWS))
+    if true.size and row_min.min() >= 0 and np.allclose(row_sum, 1.0, atol=1e-3):
+        return -np.log(np.maximum(true, 1e-30)), true
+    loss = lse - true
+    return loss, np.exp(-loss)
+
+
+def split(stats: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
+    labels = stats[0].astype(np.int64)
+    if stats.shape[0] == 1:
+        return labels, None, None
+    losses, probs = losses_and_probs(stats)
+    return labels, losses, probs
+
+
+def resolve_deferred(items: Sequence[Any]) -> List[Any]:
+    """In the sender thread: the reports of queued Deferred items holding torch tensors."""
+    launched = [(positions, to_host(stats))
+                for positions, stats in stats_many([(d.outputs, d.targets, d.stream, d.is_stats) for d in items])]
+    reports = []
+    for positions, wait in launched:
+        stats = wait()
+        labels = stats[0].astype("<u4")  # argmax results: in range by construction, packed as they are
+        start = 0
+        for i in positions:
+            d = items[i]
+            n = d.outputs.shape[1] if d.is_stats else d.outputs.shape[0]
+            losses = probs = None
+            if stats.shape[0] > 1:
+                loss_array, prob_array = losses_and_probs(stats[:, start:start + n])
+                losses, probs = loss_array.astype("<f4").tobytes(), prob_array.astype("<f4").tobytes()
+            reports.append((d.step, d.packed, labels[start:start + n].tobytes(), losses, probs))
+            start += n
+    return reports

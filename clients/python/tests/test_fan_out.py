@@ -1,0 +1,84 @@
+"""Fan-out mode over torch.distributed (gloo, CPU): rank 0 alone calls the service, every rank
+gets its share by broadcast, predictions reach the service in bulk from rank 0, and the number
+of service calls does not grow with the world size."""
+import json
+import pathlib
+import re
+import urllib.request
+
+import pytest
+
+torch = pytest.importorskip("torch")
+import torch.distributed as dist  # noqa: E402
+import torch.multiprocessing as mp  # noqa: E402
+
+from recency_sampler import RecencyBatchSampler, SamplerClient  # noqa: E402
+from recency_sampler._fan_out import share_bounds  # noqa: E402
+
+from .service import ServiceProcess  # noqa: E402
+
+CONFIG = dict(dataset_size=150, num_classes=4, batch_size=24, epochs=3, warmup_epochs=1, window=2, seed=11,
+              strategy="active_bias", active_bias_mode="reweight")
+
+
+def _job(rank, world_size, init_file, target, out_dir, name):
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
+    torch.manual_seed(rank)
+    with SamplerClient(target) as client:
+        sampler = RecencyBatchSampler(client, name=name, prefetch=4, **CONFIG)
+        x, y = torch.randn(150, 3), torch.arange(150) % 4
+        model = torch.nn.Linear(3, 4)
+        seen = {}
+        for epoch in range(3):
+            for batch in sampler.batches("cpu"):
+                weights = sampler.loss_weights(batch)
+                seen[batch.step] = {"indices": batch.indices.tolist(),
+                                    "weights": None if weights is None else weights.tolist()}
+                sampler.report(batch, model(x[batch.indices]), y[batch.indices])
+        state = sampler.state_dict()
+        sampler.close()
+    result = {"mode": sampler.mode, "seen": seen, "state": state}
+    pathlib.Path(out_dir, f"rank{rank}.json").write_text(json.dumps(result))
+    dist.destroy_process_group()
+
+
+def _calls(service):
+    text = urllib.request.urlopen(f"http://127.0.0.1:{service.http_port}/metrics", timeout=10).read().decode()
+    calls = {}
+    for method, count in re.findall(r'recency_sampler_grpc_requests_total\{method="(\w+)",code="OK"\} (\d+)', text):
+        calls[method] = calls.get(method, 0) + int(count)
+    return calls
+
+
+@pytest.mark.parametrize("world_size", [2, 4])
+def test_rank_zero_alone_calls_the_service_and_every_rank_gets_its_share(tmp_path, world_size):
+    service = ServiceProcess(tmp_path / "sampler.db").start()
+    try:
+        name = f"fan-out-{world_size}"
+        mp.spawn(_job, args=(world_size, str(tmp_path / "init"), service.target, str(tmp_path), name),
+                 nprocs=world_size, join=True)
+        calls = _calls(service)  # the job's calls, before this test's own
+        results = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(world_size)]
+        with SamplerClient(service.target) as client:
+            info = client.get_sampler(name)
+            steps = info.total_steps
+            for step in range(steps):
+                served = client.next_batch(name, step)  # the global batch, as rank 0 fetched it
+                for rank, result in enumerate(results):
+                    lo, size = share_bounds(len(served.array), rank, world_size)
+                    got = result["seen"][str(step)]
+                    assert got["indices"] == served.indices[lo:lo + size], f"step {step}, rank {rank}"
+                    want = None if served.weights is None else served.weights[lo:lo + size].tolist()
+                    assert got["weights"] == (None if want is None else pytest.approx(want)), f"weights of step {step}"
+            assert any(r["seen"][str(steps - 1)]["weights"] for r in results), "the adaptive epochs carried weights"
+            # Every rank's prediction arrived, one report per step (from rank 0), none twice.
+            assert (info.reports_received, info.predictions_received) == (steps, 3 * 150)  # reweighting serves permutations
+        assert all(r["mode"] == "fan_out" for r in results)
+        assert all(r["state"] == {"name": name, "epoch": 2, "step_in_epoch": 7} for r in results)
+        # Independent of the world size: 3 epochs of 7 steps in chunks of 4 is 6 NextBatches calls;
+        # reports go in one bulk call per epoch at most twice (chunk boundaries and the epoch's flush).
+        assert calls.get("NextBatches") == 6 and calls.get("NextBatch", 0) == 0
+        assert calls.get("ReportPredictionsBulk", 0) <= 6 and calls.get("ReportPredictions", 0) == 0
+        assert calls.get("CreateSampler") == 1
+    finally:
+        service.stop()
