@@ -1,8 +1,8 @@
 """Per-step cost of the served sampler in a loop that is as tight as a fast GPU trainer's.
 
 A launch-bound GPU loop spends its step in Python, holding the GIL while it enqueues kernels.
-The default workload stands in for it on any machine: each step holds the GIL for --step-ms (a
-spin). `--workload cnn` trains a small CNN instead, on data resident on --device (synthetic
+The default workload stands in for it on any machine: each step holds the GIL for --step-ms of
+the training thread's CPU time (a spin; background threads that take the GIL delay it). `--workload cnn` trains a small CNN instead, on data resident on --device (synthetic
 Fashion-MNIST-shaped tensors: only the time matters). Epochs through the service alternate with
 epochs of an in-process permutation (same loop, same step), so every ratio compares runs
 seconds apart; the first pair is a warm-up and not counted.
@@ -39,9 +39,11 @@ NUM_CLASSES = 10
 
 
 def spin(seconds: float) -> None:
-    """Holds the GIL for `seconds`, as a Python loop launching kernels does."""
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
+    """`seconds` of this thread's CPU time holding the GIL, as a Python loop launching kernels
+    does. Measured in thread CPU time, not wall time: whatever takes the GIL (or the core) away
+    meanwhile delays the step, as it delays a real loop's fixed amount of work."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
         pass
 
 

@@ -3,10 +3,10 @@
 Rank 0 alone talks to the service. It fetches a chunk of k global batches (one call) and
 broadcasts them to every rank in one collective, over whatever backend the process group uses
 (NCCL: the block lives on the GPU; gloo: in host memory). Each rank takes its contiguous share
-of each step, as the service would have split it. Predictions are written, on the device, into
-a per-chunk block; when a rank has reported every step of a chunk the block is gathered to
-rank 0 (one collective per chunk), which sends the chunk's reports in bulk. Service calls per
-job no longer grow with the world size.
+of each step, as the service would have split it. Each rank keeps its outputs until it has
+reported every step of a chunk; then it reduces them on the device (labels, and with targets the
+rest of the stats) into one block, the blocks are gathered (one all-gather per chunk), and rank 0
+sends the chunk's reports in bulk. Service calls per job no longer grow with the world size.
 
 Collectives run in the training thread, at points every rank reaches in the same order: the
 start of an iteration (which also gathers any chunk left incomplete), each chunk's first batch,
@@ -248,8 +248,10 @@ class FanOut:
     def _gather(self, window: Window) -> None:
         """One collective: every rank's predictions of the chunk to rank 0, which queues them."""
         block = self._stats_block(window)
-        gathered = [torch.empty_like(block) for _ in range(self.world_size)] if self.rank == 0 else None
-        dist.gather(block, gathered, dst=0, group=self.group)
+        # all_gather rather than gather: every backend has it (older NCCL lacks gather), and the
+        # blocks are a few kilobytes.
+        gathered = [torch.empty_like(block) for _ in range(self.world_size)]
+        dist.all_gather(gathered, block, group=self.group)
         if self.rank != 0 or self.stream is None:
             return
         wait = reports.to_host(torch.stack(gathered))
