@@ -1,6 +1,7 @@
 // The only file that touches the process: argv, env, signals, exit.
 import { pino } from 'pino';
 import { startApp } from './app.js';
+import { banner } from './banner.js';
 import { parseServerConfig, USAGE } from './config.js';
 
 async function main(): Promise<void> {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   }
   const log = pino({ name: 'recency-sampler', level: config.logLevel });
   const app = await startApp(config, log);
+  process.stderr.write(`${banner({ ...config, grpcPort: app.grpcPort, httpPort: app.httpPort })}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

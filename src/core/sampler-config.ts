@@ -87,12 +87,25 @@ export function normalizeConfig(input: SamplerConfigInput | undefined): SamplerC
   if (c.batchSize > c.datasetSize) {
     throw invalidArgument('config.batch_size', `must be <= dataset_size (${c.datasetSize}), got ${c.batchSize}`);
   }
-  const warmupEpochs = c.warmupEpochs ?? c.window;
+  // Unset, the warm-up fills the windows but leaves at least half of the run adaptive.
+  const warmupEpochs = c.warmupEpochs ?? Math.min(c.window, Math.floor(c.epochs / 2));
   if (warmupEpochs > c.epochs) {
-    const why = c.warmupEpochs === undefined ? ` (it defaults to window = ${c.window}; set it)` : '';
-    throw invalidArgument('config.warmup_epochs', `must be <= epochs (${c.epochs}), got ${warmupEpochs}${why}`);
+    throw invalidArgument('config.warmup_epochs', `must be <= epochs (${c.epochs}), got ${warmupEpochs}`);
   }
   return Object.freeze({ ...c, warmupEpochs });
+}
+
+/**
+ * Why a config never selects anything (its batches are plain shuffles), or undefined. s_e reaches
+ * 1 at the last epoch, so Recency Bias and Online Batch need an adaptive epoch before it.
+ */
+export function uniformThroughout(c: SamplerConfig): string | undefined {
+  if (c.strategy === 'RANDOM') return undefined;
+  const lastPressured = c.strategy === 'ACTIVE_BIAS' ? c.epochs - 1 : c.epochs - 2;
+  if (c.warmupEpochs <= lastPressured) return undefined;
+  const why = c.strategy === 'ACTIVE_BIAS' ? 'every epoch is warm-up' : 'every epoch is warm-up or the last (where s_e = 1)';
+  return `${why} with epochs = ${c.epochs} and warmup_epochs = ${c.warmupEpochs}: the batches are plain shuffles; ` +
+    `lower warmup_epochs or train for more epochs to select`;
 }
 
 /** A config stored by an older version, with the defaults of fields added since. */

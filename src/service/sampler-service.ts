@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { failedPrecondition, invalidArgument, SamplerError } from '../core/errors.js';
 import { checkName, checkRank, checkReport, checkStep, checkStrategyFields, checkWorldSize, type ReportFields } from '../core/requests.js';
-import { configsEqual, normalizeConfig, snakeCase, type SamplerConfig, type SamplerConfigInput } from '../core/sampler-config.js';
+import { configsEqual, normalizeConfig, snakeCase, uniformThroughout, type SamplerConfig, type SamplerConfigInput } from '../core/sampler-config.js';
 import { stepsPerEpoch, totalSteps } from '../core/schedule.js';
 import { shareBounds, shareOf } from '../core/shares.js';
 import type { Phase } from '../core/strategy.js';
@@ -117,6 +117,8 @@ export class SamplerService {
     const runtime = SamplerRuntime.create(stored, this.storage);
     this.samplers.set(checkedName, runtime);
     this.log.info({ sampler: checkedName, config }, 'sampler created');
+    const uniform = uniformThroughout(config);
+    if (uniform) this.log.warn({ sampler: checkedName }, `sampler ${checkedName} will not select: ${uniform}`);
     return view(runtime);
   }
 

@@ -249,7 +249,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.05)
     p.add_argument("--window", type=int, default=None, help="q (service default 10)")
-    p.add_argument("--warmup-epochs", type=int, default=None, help="g (service default: window, capped by epochs)")
+    p.add_argument("--warmup-epochs", type=int, default=None, help="g (service default: min(window, epochs // 2))")
     p.add_argument("--initial-pressure", type=float, default=None, help="s0 (service default 100)")
     p.add_argument("--data-dir", default=DEFAULT_DATA)
     p.add_argument("--limit-train", type=int, default=None, help="use only the first N training images")
@@ -263,8 +263,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parser().parse_args(argv)
-    if args.warmup_epochs is None and args.strategy not in ("random", "shuffle"):
-        args.warmup_epochs = min(args.window or 10, args.epochs // 2)
     if args.threads:
         torch.set_num_threads(args.threads)
     service = LocalService() if args.target is None and args.strategy != "shuffle" else None

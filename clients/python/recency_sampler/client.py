@@ -165,15 +165,19 @@ class SamplerClient:
     """
 
     def __init__(self, target: str, *, timeout: float = 30.0, retry_timeout: float = 60.0,
-                 channel: Optional[grpc.Channel] = None, token: Optional[str] = None):
+                 connect_timeout: float = 5.0, channel: Optional[grpc.Channel] = None, token: Optional[str] = None):
         """``token``: the service's bearer token (its --token / RS_TOKEN), sent with every call;
-        defaults to the RS_TOKEN environment variable."""
+        defaults to the RS_TOKEN environment variable. ``connect_timeout``: until a first call
+        has reached the service, an unreachable one is given up on after this many seconds (a
+        wrong address should not cost a minute); once reached, ``retry_timeout`` rides out restarts."""
         self.target = target
         token = token if token is not None else os.environ.get("RS_TOKEN") or None
         # Metadata rather than call credentials: grpc allows those on TLS channels only.
         self._metadata = (("authorization", f"Bearer {token}"),) if token else None
         self.timeout = timeout
         self.retry_timeout = retry_timeout
+        self.connect_timeout = connect_timeout
+        self._reached = False  # whether any call has got an answer from the service
         self._channel = channel or grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
         self._rpc = {
             name: self._channel.unary_unary(
@@ -271,15 +275,25 @@ class SamplerClient:
 
     def _call(self, method: str, request: Any, *, idempotent: bool = True) -> Any:
         rpc: Callable[..., Any] = self._rpc[method]
-        give_up = time.monotonic() + self.retry_timeout
+        give_up = time.monotonic() + (self.retry_timeout if self._reached else min(self.retry_timeout, self.connect_timeout))
         delay = 0.05
         while True:
             try:
-                return rpc(request, timeout=self.timeout, metadata=self._metadata)
+                response = rpc(request, timeout=self.timeout, metadata=self._metadata)
+                self._reached = True
+                return response
             except grpc.RpcError as error:
-                retry = idempotent and error.code() == grpc.StatusCode.UNAVAILABLE and time.monotonic() + delay < give_up
+                unavailable = error.code() == grpc.StatusCode.UNAVAILABLE
+                if not unavailable:
+                    self._reached = True  # the service answered, with an error
+                retry = idempotent and unavailable and time.monotonic() + delay < give_up
                 if not retry:
-                    raise from_rpc_error(error, method) from None
+                    failure = from_rpc_error(error, method)
+                    if unavailable and not self._reached:
+                        failure = type(failure)(f"could not reach the service at {self.target} (is it running, and is "
+                                                f"that its gRPC address?): {failure.details}", method=method,
+                                                code=failure.code)
+                    raise failure from None
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 1.0)
 

@@ -10,6 +10,7 @@ the sender thread wakes a bounded number of times per call it makes, never polli
 """
 import threading
 import time
+import warnings
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Deque, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
@@ -265,6 +266,20 @@ class Outbox:
                     self._cond.notify_all()
 
 
+def uniform_throughout(c: Any) -> Optional[str]:
+    """Why a sampler's batches are plain shuffles throughout, or None (as the service says in its
+    log): s_e reaches 1 at the last epoch, so Recency Bias and Online Batch need an adaptive epoch
+    before it; Active Bias needs one at all."""
+    if c.strategy == "random":
+        return None
+    last_pressured = c.epochs - 1 if c.strategy == "active_bias" else c.epochs - 2
+    if c.warmup_epochs <= last_pressured:
+        return None
+    why = "every epoch is warm-up" if c.strategy == "active_bias" else "every epoch is warm-up or the last (where s_e = 1)"
+    return (f"{why} with epochs = {c.epochs} and warmup_epochs = {c.warmup_epochs}: the batches are plain shuffles; "
+            f"lower warmup_epochs or train for more epochs to select")
+
+
 class BatchStream:
     def __init__(self, client: SamplerClient, name: str, *, dataset_size: int, num_classes: int,
                  batch_size: int, epochs: int, window: Optional[int] = None,
@@ -285,6 +300,9 @@ class BatchStream:
             strategy=strategy, window=window, initial_pressure=initial_pressure, warmup_epochs=warmup_epochs,
             seed=seed, drop_last=drop_last, active_bias_epsilon=active_bias_epsilon, active_bias_mode=active_bias_mode)
         self.strategy = self.info.config.strategy
+        uniform = uniform_throughout(self.info.config)
+        if uniform:
+            warnings.warn(f"sampler {name!r} will not select: {uniform}", RuntimeWarning, stacklevel=3)
         self.num_classes = num_classes
         self.steps_per_epoch = self.info.steps_per_epoch
         self.epochs = epochs

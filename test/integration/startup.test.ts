@@ -1,0 +1,60 @@
+// What a person sees when starting the service: one human line on stderr with the real ports.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { tempDbPath } from '../helpers/temp.js';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+describe('start-up', () => {
+  it('prints one line naming the gRPC address, the dashboard URL, the database and auth', async (t) => {
+    const db = tempDbPath(t);
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--grpc-port', '0', '--http-port', '0', '--db', db], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    t.after(() => child.kill('SIGKILL'));
+    const listening = new Promise<{ grpcPort: number; httpPort: number }>((resolve) =>
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        const entry = JSON.parse(line) as { msg?: string; grpcPort: number; httpPort: number };
+        if (entry.msg === 'listening') resolve(entry);
+      }),
+    );
+    const line = await new Promise<string>((resolve) =>
+      createInterface({ input: child.stderr! }).on('line', (l) => l.startsWith('recency-sampler ready:') && resolve(l)),
+    );
+    const { grpcPort, httpPort } = await listening;
+    assert.equal(line, `recency-sampler ready: gRPC 127.0.0.1:${grpcPort}, dashboard http://127.0.0.1:${httpPort}/, database ${db}, auth off (no --token)`);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+  });
+});
+
+describe('npm start', () => {
+  it('stops the service when npm itself gets SIGTERM (no node left listening)', async (t) => {
+    const db = tempDbPath(t);
+    // dist/ is built by `npm test` before the node tests; --ignore-scripts skips prestart's rebuild.
+    const npm = spawn('npm', ['start', '--ignore-scripts', '--', '--grpc-port', '0', '--http-port', '0', '--db', db], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    });
+    t.after(() => npm.kill('SIGKILL'));
+    const line = await new Promise<string>((resolve) =>
+      createInterface({ input: npm.stderr! }).on('line', (l) => l.startsWith('recency-sampler ready:') && resolve(l)),
+    );
+    const port = Number(/gRPC 127\.0\.0\.1:(\d+)/.exec(line)![1]);
+    npm.kill('SIGTERM');
+    await once(npm, 'exit');
+    // The service is gone too: nothing accepts connections on its port any more.
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('connect', () => (socket.destroy(), resolve(false)));
+      socket.on('error', () => resolve(true));
+    });
+    assert.ok(refused, `something still listens on ${port} after npm exited`);
+  });
+});
