@@ -16,6 +16,9 @@ const FILES: Record<string, { path: string; type: string }> = {
   '/dashboard/app.css': { path: `${DASHBOARD_DIR}app.css`, type: 'text/css; charset=utf-8' },
   '/dashboard/uplot.js': { path: require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
   '/dashboard/uplot.css': { path: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
+  '/dashboard/icon.svg': { path: `${DASHBOARD_DIR}icon.svg`, type: 'image/svg+xml' },
+  // Browsers ask for /favicon.ico whatever the page says; an SVG body under that name is shown too.
+  '/favicon.ico': { path: `${DASHBOARD_DIR}icon.svg`, type: 'image/svg+xml' },
 };
 
 export function isDashboardPath(path: string): boolean {

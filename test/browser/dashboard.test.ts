@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { trainSteps } from '../../src/sim/simulated-trainer.js';
-import { fedService, launchChromium, MODEL, type Fixture } from '../helpers/dashboard-fixture.js';
+import { fedService, launchChromium, MODEL, SKIP_BROWSER, type Fixture } from '../helpers/dashboard-fixture.js';
 import { tempDbPath } from '../helpers/temp.js';
 
 const STEPS = 50 * 5; // 5 of 12 epochs: 3 warm-up, 2 adaptive
 
-describe('dashboard in headless Chromium', () => {
+describe('dashboard in headless Chromium', { skip: SKIP_BROWSER }, () => {
   let fixture: Fixture;
   let browser: Browser;
   let page: Page;
@@ -69,11 +69,43 @@ describe('dashboard in headless Chromium', () => {
     await rows.first().click();
     await page.waitForSelector('#detail:not([hidden])');
     assert.equal(await page.textContent('#d-index'), String(first.index));
+    // The panel opens below the table and is brought into view.
+    const inView = `(() => { const r = document.getElementById('detail').getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; })()`;
+    await page.waitForFunction(inView);
+    assert.ok(await page.evaluate(inView), 'the detail panel is in the window');
     assert.match((await page.textContent('#d-fields')) ?? '', new RegExp(`window \\(oldest → newest\\)${first.window.join(' ')}`));
     // Search by index opens another.
     await page.fill('#search-index', '12');
     await page.click('#search button');
     await page.waitForFunction("document.getElementById('d-index')?.textContent === '12'");
+  });
+
+  it('opens a sample from the keyboard: rows take the focus and Enter opens one', async () => {
+    const second = page.locator('#samples tr').nth(1);
+    const index = await second.locator('td').first().textContent();
+    await page.click('#d-close');
+    await second.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(`document.getElementById('d-index')?.textContent === '${index}' && !document.getElementById('detail').hidden`);
+    assert.equal(await page.evaluate('document.activeElement?.id'), 'd-title', 'the focus moves to the opened sample');
+  });
+
+  it('has a favicon, and at 420 px wide nothing overflows the window', async () => {
+    const icon = await fetch(`http://127.0.0.1:${fixture.app.httpPort}/favicon.ico`);
+    assert.equal(icon.status, 200);
+    assert.match(icon.headers.get('content-type') ?? '', /image\/svg\+xml/);
+    const narrow = await browser.newPage({ viewport: { width: 420, height: 900 } });
+    cleanups.push(() => narrow.close());
+    await narrow.goto(`http://127.0.0.1:${fixture.app.httpPort}/`);
+    await narrow.waitForSelector('body[data-loaded="true"]', { timeout: 15_000 });
+    const overflow = (await narrow.evaluate(`({
+      page: document.documentElement.scrollWidth,
+      charts: [...document.querySelectorAll('.uplot')].map((c) => Math.ceil(c.getBoundingClientRect().right)),
+      width: window.innerWidth,
+    })`)) as { page: number; charts: number[]; width: number };
+    assert.equal(overflow.charts.length, 4);
+    assert.ok(overflow.page <= overflow.width, `the page is ${overflow.page} px wide in a ${overflow.width} px window`);
+    for (const right of overflow.charts) assert.ok(right <= overflow.width, `a chart ends at ${right} px`);
   });
 
   it('updates live as training goes on', async () => {

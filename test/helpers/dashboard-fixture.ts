@@ -1,4 +1,5 @@
 // A running service fed by the simulated trainer, for the dashboard's browser test and screenshot.
+import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { pino } from 'pino';
 import { startApp, type RunningApp } from '../../src/app.js';
@@ -33,7 +34,13 @@ export async function fedService(db: string, steps: number): Promise<Fixture> {
 }
 
 /** Headless Debian Chromium; never a downloaded browser. */
+/** RS_TEST_SKIP=browser opts out of the browser tests on a machine without Chromium. */
+export const SKIP_BROWSER = (process.env.RS_TEST_SKIP ?? '').split(',').includes('browser') && 'RS_TEST_SKIP=browser';
+
 export function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: run scripts/setup.sh (apt-get install chromium), set CHROMIUM_PATH, or set RS_TEST_SKIP=browser`);
+  }
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

@@ -52,6 +52,9 @@ describe('export of N = 1,000,000 samples', () => {
     assert.deepEqual(Object.keys(first ?? {}), ['index', 'window', 'valid', 'uncertainty', 'probability', 'drawn', 'lastReportedStep', 'latestLoss', 'trueClassProb']);
     const bodyMB = bytes / 2 ** 20;
     t.diagnostic(`server memory grew ${(peak - before).toFixed(0)} MB while sending ${bodyMB.toFixed(0)} MB`);
-    assert.ok(peak - before < bodyMB / 3, `server memory grew ${(peak - before).toFixed(0)} MB for a ${bodyMB.toFixed(0)} MB body`);
+    // Holding the body would grow the server by the body's size at least. Streaming grows it by
+    // what the collector lets accumulate: 31 MB on Node 20, 68 MB on Node 24 (larger young
+    // generation), for this 144 MB body; half the body separates the two cases on both.
+    assert.ok(peak - before < bodyMB / 2, `server memory grew ${(peak - before).toFixed(0)} MB for a ${bodyMB.toFixed(0)} MB body`);
   });
 });

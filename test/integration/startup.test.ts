@@ -6,7 +6,9 @@ import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { spawnServer } from '../helpers/server.js';
 import { tempDbPath } from '../helpers/temp.js';
+import { SamplerClient } from '../../src/client/sampler-client.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
@@ -56,5 +58,22 @@ describe('npm start', () => {
       socket.on('error', () => resolve(true));
     });
     assert.ok(refused, `something still listens on ${port} after npm exited`);
+  });
+});
+
+describe('a run that never selects', () => {
+  it('is accepted, and the service says so in a warning naming the sampler', async (t) => {
+    const server = await spawnServer(tempDbPath(t));
+    t.after(() => server.child.kill('SIGKILL'));
+    const client = new SamplerClient(`127.0.0.1:${server.grpcPort}`);
+    t.after(() => client.close());
+    await client.createSampler('two-epochs', { datasetSize: 100, numClasses: 4, batchSize: 10, epochs: 2 });
+    await client.createSampler('three-epochs', { datasetSize: 100, numClasses: 4, batchSize: 10, epochs: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const warnings = server.logs.filter((entry) => entry.level === 40).map((entry) => String(entry.msg));
+    assert.deepEqual(warnings, [
+      'sampler two-epochs will not select: every epoch is warm-up or the last (where s_e = 1) with epochs = 2 and ' +
+        'warmup_epochs = 1: the batches are plain shuffles; lower warmup_epochs or train for more epochs to select',
+    ]);
   });
 });

@@ -18,6 +18,7 @@ import pathlib
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from typing import Iterator, List, Optional
@@ -27,7 +28,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
-from tqdm import tqdm
+
+try:  # progress bars where tqdm is installed (pip install "./clients/python[examples]")
+    from tqdm import tqdm
+except ImportError:
+    def tqdm(iterable, **_):  # type: ignore[no-redef]
+        return iterable
 
 from recency_sampler import IndexedDataset, RecencyBatchSampler, SamplerClient
 
@@ -156,10 +162,13 @@ class LocalService:
             entry = json.loads(line)
             if entry.get("msg") == "listening":
                 self.target = f"127.0.0.1:{entry['grpcPort']}"
+                self.dashboard = f"http://127.0.0.1:{entry['httpPort']}/"
+                print(f"service started: gRPC {self.target}, dashboard {self.dashboard}", flush=True)
                 break
         else:
             raise SystemExit("the service exited before listening")
-        self.process.stdout.close()  # pino writes little after start-up; let it go to a closed pipe
+        # Keep reading its log: a closed pipe would leave the service stuck writing its shutdown line.
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()
 
     def close(self) -> None:
         self.process.terminate()

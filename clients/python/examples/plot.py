@@ -6,7 +6,10 @@ import argparse
 import csv
 import pathlib
 
-import matplotlib
+try:
+    import matplotlib
+except ImportError:
+    raise SystemExit('plot.py needs matplotlib: pip install "./clients/python[examples]" (or pip install matplotlib)')
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

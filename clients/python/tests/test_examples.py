@@ -16,7 +16,11 @@ pytest.importorskip("matplotlib")
 HERE = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = HERE / "examples"
 DATA = pathlib.Path(os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"))
-pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"no Fashion-MNIST in {DATA}")
+if not DATA.exists():
+    if "data" not in os.environ.get("RS_TEST_SKIP", "").split(","):
+        raise RuntimeError(f"no Fashion-MNIST in {DATA}: run scripts/setup.sh (apt-get install dataset-fashion-mnist), "
+                           f"point FASHION_MNIST_DIR at the IDX files, or set RS_TEST_SKIP=data")
+    pytest.skip(f"no Fashion-MNIST in {DATA} (RS_TEST_SKIP=data)", allow_module_level=True)
 ENV = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{EXAMPLES}"}
 
 
@@ -26,6 +30,7 @@ def run(*args: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_fashion_mnist_trains_through_the_service_and_the_plot_draws_it(service, tmp_path):
     for strategy in ("recency_bias", "shuffle"):
         run(sys.executable, "examples/fashion_mnist.py", "--strategy", strategy, "--epochs", "2", "--limit-train", "1024",
@@ -45,6 +50,7 @@ def test_the_data_loader_says_how_to_get_missing_data(tmp_path):
     assert done.returncode != 0 and "apt-get install dataset-fashion-mnist" in done.stderr
 
 
+@pytest.mark.slow
 def test_torchrun_with_two_ranks_shares_one_sampler(service, client):
     torchrun = pathlib.Path(sys.executable).with_name("torchrun")
     out = run(str(torchrun), "--nproc_per_node", "2", "examples/distributed.py", "--target", service.target,
@@ -56,6 +62,7 @@ def test_torchrun_with_two_ranks_shares_one_sampler(service, client):
     assert (info.reports_received, info.predictions_received) == (2 * 8, 2 * 1024)
 
 
+@pytest.mark.slow
 def test_the_benchmark_quick_mode_runs_every_strategy_and_scenario_and_writes_the_report(service, tmp_path):
     out = run(sys.executable, "examples/benchmark.py", "--quick", "--target", service.target, "--out", str(tmp_path))
     rows = list(csv.DictReader(open(tmp_path / "runs.csv")))
@@ -72,3 +79,23 @@ def test_the_benchmark_quick_mode_runs_every_strategy_and_scenario_and_writes_th
     # Started again, it finds every run done and only rewrites the report.
     again = run(sys.executable, "examples/benchmark.py", "--quick", "--target", service.target, "--out", str(tmp_path))
     assert "[1/" not in again and len(list(csv.DictReader(open(tmp_path / "runs.csv")))) == len(rows)
+
+
+def test_the_example_runs_without_tqdm_and_the_service_it_starts_prints_its_dashboard(capsys):
+    # Without tqdm (a plain `pip install ./clients/python[torch]`) the example still imports and runs.
+    code = ("import sys, runpy; sys.modules['tqdm'] = None; sys.argv = ['fashion_mnist.py', '--help']; "
+            "runpy.run_path('examples/fashion_mnist.py', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=HERE, env=ENV, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "--strategy" in done.stdout, done.stderr
+    sys.path.insert(0, str(EXAMPLES))
+    import urllib.request
+
+    from fashion_mnist import LocalService
+
+    service = LocalService()
+    try:
+        line = capsys.readouterr().out
+        assert f"service started: gRPC {service.target}, dashboard {service.dashboard}" in line
+        assert urllib.request.urlopen(service.dashboard, timeout=10).status == 200
+    finally:
+        service.close()

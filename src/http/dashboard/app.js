@@ -35,7 +35,7 @@ function setText(id, text) {
 
 // -- charts ---------------------------------------------------------------------------------
 function chartWidth(id) {
-  return Math.max(320, $(id).parentElement.clientWidth - 32);
+  return Math.max(200, $(id).parentElement.clientWidth - 32);
 }
 
 function drawChart(id, options, data) {
@@ -117,7 +117,7 @@ function renderOverview(d) {
 
 function renderSamples(page) {
   $('samples').innerHTML = page.samples.map((s) =>
-    `<tr data-index="${s.index}"><td>${s.index}</td><td>${fmt.num(s.uncertainty)}</td><td class="window">${s.window.join(' ')}</td>` +
+    `<tr data-index="${s.index}" tabindex="0" aria-label="open sample ${s.index}"><td>${s.index}</td><td>${fmt.num(s.uncertainty)}</td><td class="window">${s.window.join(' ')}</td>` +
     `<td>${fmt.prob(s.probability)}</td><td>${s.drawn}</td><td>${s.lastReportedStep ?? '–'}</td><td>${fmt.num(s.latestLoss)}</td></tr>`).join('');
   const last = Math.min(page.total, page.offset + page.samples.length);
   setText('page-info', `${fmt.int(page.offset + 1)}–${fmt.int(last)} of ${fmt.int(page.total)}`);
@@ -182,6 +182,9 @@ async function openSample(index) {
   state.detail = index;
   try {
     renderDetail(await api(`/v1/samplers/${encodeURIComponent(state.sampler)}/samples/${index}`));
+    // The panel opens below the table: bring it into view, and the focus with it (keyboard users).
+    $('detail').scrollIntoView({ block: 'nearest' });
+    $('d-title').focus({ preventScroll: true });
   } catch (error) {
     state.detail = null;
     $('status').className = 'status error';
@@ -194,6 +197,10 @@ $('order').addEventListener('change', (e) => { state.order = e.target.value; sta
 $('prev').addEventListener('click', () => { state.offset = Math.max(0, state.offset - PAGE); refresh(); });
 $('next').addEventListener('click', () => { state.offset += PAGE; refresh(); });
 $('samples').addEventListener('click', (e) => { const row = e.target.closest('tr'); if (row) openSample(Number(row.dataset.index)); });
+$('samples').addEventListener('keydown', (e) => {
+  const row = e.target.closest('tr');
+  if (row && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); openSample(Number(row.dataset.index)); }
+});
 $('search').addEventListener('submit', (e) => { e.preventDefault(); const v = $('search-index').value; if (v !== '') openSample(Number(v)); });
 $('d-close').addEventListener('click', () => { state.detail = null; $('detail').hidden = true; });
 $('token-form').addEventListener('submit', (e) => {
