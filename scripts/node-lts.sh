@@ -9,8 +9,15 @@ node_bin() {
     echo "== installing Node $1 from the npm package node@$1 (once) into $dir" >&2
     npm install --no-audit --no-fund --prefix "$dir" "node@$1" >"$dir.log" 2>&1 || { cat "$dir.log" >&2; return 1; }
   fi
-  local cli_dir node headers
-  cli_dir=$(dirname "$(readlink -f "$(command -v npm)")")
+  local cli_dir="" node headers candidate
+  # This machine's npm: the first npm on PATH that is npm's own CLI (not a shim made here).
+  for candidate in $(type -ap npm); do
+    if [ "$(basename "$(readlink -f "$candidate")")" = npm-cli.js ]; then
+      cli_dir=$(dirname "$(readlink -f "$candidate")")
+      break
+    fi
+  done
+  [ -n "$cli_dir" ] || { echo "no npm found on PATH" >&2; return 1; }
   node=$(readlink -f "$dir/node_modules/.bin/node")
   headers=$(dirname "$(dirname "$(find "$dir/node_modules" -path '*/include/node/node.h' | head -1)")")
   headers=$(dirname "$headers")
