@@ -24,7 +24,7 @@ import torch.distributed as dist
 from . import _torch_reports as reports
 from ._arrays import pack_indices, to_numpy
 from .client import Batch, SamplerClient
-from .stream import STRATEGIES_NEEDING_TARGETS, BatchStream, Ledger, Report, chunk_plan
+from .stream import BatchStream, Ledger, Report, check_targets_given, chunk_plan
 
 
 def share_bounds(length: int, rank: int, world_size: int) -> Tuple[int, int]:
@@ -203,17 +203,12 @@ class FanOut:
         if not isinstance(outputs, torch.Tensor):
             outputs = torch.from_numpy(np.ascontiguousarray(to_numpy(outputs)))
         checked = reports.check_outputs(outputs, share.size, self.num_classes, targets)
-        if checked is None and self.config.strategy in STRATEGIES_NEEDING_TARGETS:
-            raise ValueError(f"targets: the {self.config.strategy} strategy needs "
-                             f"{STRATEGIES_NEEDING_TARGETS[self.config.strategy]}: pass targets (the true labels) to report()")
+        if checked is None:
+            check_targets_given(self.config.strategy)
         window = share.window
         if window.pending[share.row] is None:
             window.reported += 1
-        cuda = torch.cuda.current_stream(outputs.device) if outputs.is_cuda else None
-        if outputs.numel() <= reports.DEFER_ELEMENTS:  # the arithmetic runs once per chunk
-            window.pending[share.row] = (outputs.detach(), checked, cuda, False)
-        else:
-            window.pending[share.row] = (reports.stats_of(outputs, checked), None, cuda, True)
+        window.pending[share.row] = reports.held(outputs, checked)  # reduced once per chunk
         self.ledger.reported(share)
         if window.complete:
             while self._open:

@@ -7,6 +7,7 @@ probabilities are made from) where they are, on the stream that made them, copie
 non-blocking into pinned host memory and waits on a blocking CUDA event, with the GIL released.
 """
 import contextlib
+import math
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -66,6 +67,16 @@ def stats_of(outputs: torch.Tensor, targets: Optional[torch.Tensor]) -> torch.Te
 
 # outputs (or their stats when the last is True), targets, CUDA stream or None, is_stats
 Item = Tuple[torch.Tensor, Optional[torch.Tensor], Any, bool]
+
+
+def held(outputs: torch.Tensor, targets: Optional[torch.Tensor]) -> Item:
+    """What a checked report keeps until it is reduced with others: the detached outputs, or for
+    large ones (many classes) their stats, reduced now on the device so that little is held. With
+    the CUDA stream that made them, so that their reduction is ordered after it."""
+    cuda = torch.cuda.current_stream(outputs.device) if outputs.is_cuda else None
+    if math.prod(outputs.shape) <= DEFER_ELEMENTS:
+        return outputs.detach(), targets, cuda, False
+    return stats_of(outputs, targets), None, cuda, True
 
 
 def stats_many(items: Sequence[Item]) -> List[Tuple[List[int], torch.Tensor]]:

@@ -40,6 +40,13 @@ Report = Tuple[int, bytes, Any, Optional[Any], Optional[Any]]
 Resolve = Callable[[], Sequence[Report]]
 
 
+def check_targets_given(strategy: str) -> None:
+    """A report without targets, for a strategy that learns from losses or probabilities."""
+    needed = STRATEGIES_NEEDING_TARGETS.get(strategy)
+    if needed:
+        raise ValueError(f"targets: the {strategy} strategy needs {needed}: pass targets (the true labels) to report()")
+
+
 class Deferred(NamedTuple):
     """A checked report whose arithmetic (argmax, losses) is left to the sender thread, which
     does it for many reports at once: the training thread's report() stays a few attribute
@@ -400,9 +407,7 @@ class BatchStream:
         self.ledger.reported(batch)
 
     def check_targets_given(self) -> None:
-        needed = STRATEGIES_NEEDING_TARGETS.get(self.strategy)
-        if needed:
-            raise ValueError(f"targets: the {self.strategy} strategy needs {needed}: pass targets (the true labels) to report()")
+        check_targets_given(self.strategy)
 
     def send(self, item: Any, step: int) -> None:
         """Queues a Deferred report, or a Resolve that makes reports in the sender thread, for

@@ -192,12 +192,7 @@ class RecencyBatchSampler(Sampler[List[int]]):
         checked = reports.check_outputs(outputs, len(served), self.num_classes, targets)
         if checked is None:
             self.stream.check_targets_given()
-        cuda = torch.cuda.current_stream(outputs.device) if outputs.is_cuda else None
-        if len(served) * self.num_classes <= reports.DEFER_ELEMENTS:
-            stream.send(Deferred(served.step, served.packed, outputs.detach(), checked, cuda), served.step)
-        else:  # large outputs (many classes): reduced now, on the device, so that little is held
-            stream.send(Deferred(served.step, served.packed, reports.stats_of(outputs, checked), None, cuda, True),
-                        served.step)
+        stream.send(Deferred(served.step, served.packed, *reports.held(outputs, checked)), served.step)
         self.ledger.reported(served)
 
     def loss_weights(self, batch: Any) -> Optional[torch.Tensor]:
