@@ -1,6 +1,6 @@
-"""Turning numpy arrays, torch tensors and lists into plain integer / float lists, without
-importing torch or TensorFlow."""
-from typing import Any, List, Optional, Tuple
+"""Numpy views of lists, arrays and tensors, the host-side checks and arithmetic of reports, and
+the packed fields' encoding, without importing torch or TensorFlow."""
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -12,15 +12,6 @@ def to_numpy(values: Any) -> np.ndarray:
     elif hasattr(values, "numpy") and not isinstance(values, np.ndarray):  # tf.Tensor
         values = values.numpy()
     return np.asarray(values)
-
-
-def to_index_list(values: Any, name: str) -> List[int]:
-    array = to_numpy(values)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
-    if array.size and not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"{name} must hold integers, got dtype {array.dtype}")
-    return array.astype(np.int64).tolist()
 
 
 def predicted_labels(outputs: Any) -> np.ndarray:
@@ -54,10 +45,6 @@ def loss_and_true_class_prob(outputs: Any, targets: Any) -> Tuple[np.ndarray, np
     log_prob = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     true = log_prob[rows, labels]
     return -true, np.exp(true)
-
-
-def optional_floats(values: Optional[Any]) -> Optional[List[float]]:
-    return None if values is None else to_numpy(values).astype(np.float64).ravel().tolist()
 
 
 # -- packed fields: little-endian uint32 / float32 arrays as bytes (see the .proto) -------------
