@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { withLaterDefaults, type SamplerConfig } from '../core/sampler-config.js';
 import { fromBlob, toBlob } from './bytes.js';
-import { Checkpointer } from './checkpointer.js';
+import { CHECKPOINT_EVERY_BYTES, Checkpointer } from './checkpointer.js';
 import { migrate } from './migrations.js';
 import type {
   EpochStats,
@@ -104,6 +104,9 @@ export class SqliteStorage implements Storage {
     migrate(this.db);
     if (path !== ':memory:' && options.checkpointInWorker !== false) {
       this.db.pragma('wal_autocheckpoint = 0');
+      // When a write rewinds the checkpointed WAL, the file is cut back to this size, so a burst
+      // written before the worker caught up does not hold disk space for the life of the file.
+      this.db.pragma(`journal_size_limit = ${2 * CHECKPOINT_EVERY_BYTES}`);
       this.checkpointer = new Checkpointer(path, options.onCheckpointError ?? (() => {}));
     }
     const db = this.db;
