@@ -63,6 +63,17 @@ const revision = (() => {
 console.log(`recency-sampler bench, revision ${revision}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model}`);
 
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
+
+/**
+ * Trains `steps` steps from `first` in process, as one rank would: each step served, then its
+ * batch reported (64 steps per call). Only the set-up of a measurement; never what it measures.
+ */
+function trainInProcess(service: SamplerService, sampler: string, first: number, steps: number): void {
+  for (let step = first; step < first + steps; step += 64) {
+    const batches = service.nextBatches({ sampler, step, count: Math.min(64, first + steps - step) });
+    service.reportMany(batches.map((b) => ({ sampler, step: b.step, indices: b.indices, predictedLabels: predictBatch(model, b.indices, b.step) })));
+  }
+}
 const allIndices = Array.from({ length: N }, (_, i) => i);
 
 // --- NextBatch: b = 256 from an adaptive epoch with full windows, each call a new step.
@@ -70,18 +81,15 @@ if (run('next')) {
   const app = await startApp({ host: '127.0.0.1', grpcPort: 0, httpPort: 0, db: join(dir, 'next.db'), synchronous: 'NORMAL' }, log);
   const target = `127.0.0.1:${app.grpcPort}`;
   const client = new SamplerClient(target);
-  // Pre-fill: full windows (q = 10) for N = 1,000,000 through 10 reports of N predictions.
-  const next = await client.createSampler('next', { datasetSize: N, numClasses: 10, batchSize: 256, epochs: 100, window: 10, warmupEpochs: 1, seed: 1 });
+  // Pre-fill: full windows (q = 10) for N = 1,000,000 through 10 warm-up epochs of b = 256.
+  const next = await client.createSampler('next', { datasetSize: N, numClasses: 10, batchSize: 256, epochs: 100, window: 10, warmupEpochs: 10, seed: 1 });
   const t0 = performance.now();
-  for (let step = 0; step < 10; step++) {
-    await client.nextBatch({ sampler: 'next', step });
-    await client.reportPredictions({ sampler: 'next', step, indices: allIndices, predictedLabels: predictBatch(model, allIndices, step) });
-  }
-  console.log(`pre-filled N = ${N} windows with 10 reports of ${N} predictions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  trainInProcess(app.service, 'next', 0, 10 * Number(next.stepsPerEpoch));
+  console.log(`pre-filled N = ${N} windows with 10 epochs of b = 256 in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const echo = await startEchoServer({ indices: Array.from({ length: 256 }, (_, i) => (i * 7919) % N) });
   const echoTarget = `127.0.0.1:${echo.port}`;
-  let step = Number(next.stepsPerEpoch);
+  let step = 10 * Number(next.stepsPerEpoch); // the first adaptive epoch
   // Each call asks for new steps, as a training run does. The variants: the repeated fields (clients
   // of the first contract), the packed fields, and NextBatches of 16 packed steps (the Python client).
   const variants = {
@@ -186,16 +194,15 @@ if (run('restart')) {
   let t0 = performance.now();
   let storage = new SqliteStorage(path);
   let service = new SamplerService(storage, log);
-  service.create('r', { datasetSize: N, numClasses: 10, batchSize: 256, epochs: 100, window: 10, warmupEpochs: 1 });
-  for (let s = 0; s < 10; s++) {
-    service.nextBatch({ sampler: 'r', step: s });
-    service.report({ sampler: 'r', step: s, indices: allIndices, predictedLabels: predictBatch(model, allIndices, s) });
-  }
-  service.nextBatch({ sampler: 'r', step: 3907 }); // an adaptive epoch frozen
-  const tail = allIndices.slice(0, 900_000);
-  service.nextBatch({ sampler: 'r', step: 10 });
-  service.report({ sampler: 'r', step: 10, indices: tail, predictedLabels: predictBatch(model, tail, 10) });
-  storage.close(); // crash: 900,000 predictions in the log after the last snapshot
+  const { stepsPerEpoch } = service.create('r', { datasetSize: N, numClasses: 10, batchSize: 256, epochs: 100, window: 10, warmupEpochs: 10 });
+  trainInProcess(service, 'r', 0, 10 * stepsPerEpoch); // full windows
+  service.close(); // a snapshot of them
+  storage.close();
+  storage = new SqliteStorage(path);
+  service = new SamplerService(storage, log);
+  // An adaptive epoch frozen, then 3,516 steps of 256 (900,096 predictions) logged after the snapshot.
+  trainInProcess(service, 'r', 10 * stepsPerEpoch, 3516);
+  storage.close(); // crash: 900,096 predictions in the log after the last snapshot
   t0 = performance.now();
   storage = new SqliteStorage(path);
   service = new SamplerService(storage, log);

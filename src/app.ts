@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { startGrpcServer } from './grpc/grpc-server.js';
+import { isLoopback } from './config.js';
 import { buildHttpServer } from './http/http-server.js';
 import { createMetrics, timedStorage } from './metrics.js';
 import { SamplerService } from './service/sampler-service.js';
@@ -18,6 +19,10 @@ export interface AppConfig {
   readonly snapshotEveryPredictions?: number | undefined;
   /** Bearer token required by gRPC and HTTP (but liveness, readiness and the dashboard's files). */
   readonly token?: string | undefined;
+  /** Whether a non-loopback host may serve without a token (checked by src/config.ts; logged here). */
+  readonly allowUnauthenticated?: boolean | undefined;
+  /** Caps the database file at this many MiB: writes past it fail as on a full disk. */
+  readonly maxDbMb?: number | undefined;
 }
 
 export interface RunningApp {
@@ -32,7 +37,10 @@ export interface RunningApp {
 
 export async function startApp(config: AppConfig, log: Logger): Promise<RunningApp> {
   const metrics = createMetrics();
-  const sqlite = new SqliteStorage(config.db, { synchronous: config.synchronous });
+  const sqlite = new SqliteStorage(config.db, {
+    synchronous: config.synchronous,
+    ...(config.maxDbMb === undefined ? {} : { maxPageCount: Math.max(1, Math.floor((config.maxDbMb * 2 ** 20) / 4096)) }),
+  });
   const storage = timedStorage(sqlite, metrics.dbWrite);
   const started = performance.now();
   const service = new SamplerService(storage, log.child({ component: 'service' }), {
@@ -52,6 +60,9 @@ export async function startApp(config: AppConfig, log: Logger): Promise<RunningA
   await http.listen({ host: config.host, port: config.httpPort });
   const address = http.server.address();
   const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
+  if (!config.token && !isLoopback(config.host)) {
+    log.warn({ host: config.host }, `serving ${config.host} without a token (--allow-unauthenticated): anyone who reaches these ports can delete samplers`);
+  }
   log.info({ host: config.host, grpcPort: grpcServer.port, httpPort }, 'listening');
 
   let closing: Promise<void> | undefined;

@@ -22,6 +22,8 @@ const schema = z.object({
   synchronous: z.enum(['NORMAL', 'FULL'], 'must be NORMAL or FULL'),
   snapshotEveryPredictions: z.coerce.number().int().min(1).optional(),
   token: z.string().min(16, 'must be at least 16 characters').optional(),
+  allowUnauthenticated: z.boolean(),
+  maxDbMb: z.coerce.number().positive('must be > 0').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 
@@ -37,6 +39,11 @@ export const USAGE = `Usage: recency-sampler [options]
   --log-level LEVEL      pino level (env RS_LOG_LEVEL, default ${SERVER_DEFAULTS.logLevel})
   --token TOKEN          require "authorization: Bearer TOKEN" on gRPC and HTTP (env RS_TOKEN, preferred:
                          a flag shows in the process list); /healthz, /readyz and the dashboard page stay open
+  --allow-unauthenticated
+                         serve a non-loopback --host without --token (env RS_ALLOW_UNAUTHENTICATED=1); without
+                         it the service refuses: anyone who reaches the port could delete samplers
+  --max-db-mb MB         cap the database file; writes past it answer RESOURCE_EXHAUSTED, as on a full disk,
+                         and clients retry (env RS_MAX_DB_MB, default: no cap)
   --help                 print this and exit`;
 
 /** Flags win over environment variables, which win over defaults. Throws a readable Error. */
@@ -52,6 +59,8 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
       'snapshot-every': { type: 'string' },
       'log-level': { type: 'string' },
       token: { type: 'string' },
+      'allow-unauthenticated': { type: 'boolean' },
+      'max-db-mb': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -66,11 +75,25 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
     snapshotEveryPredictions: values['snapshot-every'] ?? env.RS_SNAPSHOT_EVERY,
     logLevel: values['log-level'] ?? env.RS_LOG_LEVEL ?? SERVER_DEFAULTS.logLevel,
     token: values.token ?? (env.RS_TOKEN || undefined),
+    allowUnauthenticated: values['allow-unauthenticated'] ?? ['1', 'true', 'yes'].includes((env.RS_ALLOW_UNAUTHENTICATED ?? '').toLowerCase()),
+    maxDbMb: values['max-db-mb'] ?? env.RS_MAX_DB_MB,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const flag = String(issue?.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     throw new Error(`--${flag}: ${issue?.message ?? 'invalid'}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  if (!isLoopback(config.host) && !config.token && !config.allowUnauthenticated) {
+    throw new Error(
+      `--host: ${config.host} is reachable from other machines, and without --token anyone who reaches it can ` +
+        'delete samplers; set --token (or RS_TOKEN), or pass --allow-unauthenticated (RS_ALLOW_UNAUTHENTICATED=1) on a trusted network',
+    );
+  }
+  return config;
+}
+
+/** Whether only this machine can reach `host`. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { startApp } from './app.js';
 import { banner } from './banner.js';
 import { parseServerConfig, USAGE } from './config.js';
+import { StorageRefused } from './storage/storage-refused.js';
 
 async function main(): Promise<void> {
   let config;
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`recency-sampler failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  const why = error instanceof StorageRefused ? error.message : ((error as Error).stack ?? String(error));
+  process.stderr.write(`recency-sampler failed to start: ${why}\n`);
   process.exit(1);
 });

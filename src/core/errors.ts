@@ -1,5 +1,5 @@
 // The closed set of errors the core and the service raise. Adapters map each kind to a protocol
-// status in one table (src/grpc/status.ts), which the compiler checks is complete.
+// status in one table (src/error-table.ts), which the compiler checks is complete.
 
 export const ERROR_KINDS = [
   'invalid_argument',
@@ -8,6 +8,10 @@ export const ERROR_KINDS = [
   'failed_precondition',
   'unimplemented',
   'unauthenticated',
+  /** Storage out of space: the same call succeeds once there is room again. */
+  'resource_exhausted',
+  /** Storage busy or failing I/O: retry. */
+  'unavailable',
 ] as const;
 
 export type ErrorKind = (typeof ERROR_KINDS)[number];

@@ -67,6 +67,24 @@ export function checkReport(config: SamplerConfig, fields: ReportFields): Checke
   return { indices, labels, losses, trueClassProbs };
 }
 
+/**
+ * A report covers part or all of the rank's share of its step, each index once: a window must
+ * never fill from repeats of one sample or learn from a sample the step did not train on.
+ */
+export function checkWithinShare(indices: Uint32Array, share: Uint32Array, step: number, rank: number): void {
+  const whose = `rank ${rank}'s share of step ${step}`;
+  if (indices.length > share.length) {
+    throw invalidArgument('indices', `must hold at most the ${share.length} indices of ${whose}, got ${indices.length}`);
+  }
+  const remaining = new Set(share);
+  for (let i = 0; i < indices.length; i++) {
+    const index = indices[i]!;
+    if (remaining.delete(index)) continue;
+    const why = share.includes(index) ? 'appears twice in the report' : `is not in ${whose}`;
+    throw invalidArgument(`indices[${i}]`, `${index} ${why}`);
+  }
+}
+
 /** The report fields a strategy learns from besides labels: missing, the report cannot be used. */
 export function checkStrategyFields(config: SamplerConfig, report: CheckedReport): void {
   if (config.strategy === 'ONLINE_BATCH' && !report.losses) {

@@ -9,6 +9,12 @@ export type ActiveBiasMode = (typeof ACTIVE_BIAS_MODES)[number];
 
 export const MAX_WINDOW = 32; // keeps the distinct uncertainty levels below 2^16 (43,820 at q = 32)
 const UINT32_MAX = 0xffff_ffff;
+/** Per-sample state is about 40 bytes plus the window: 2^26 samples take under 3 GiB plus windows. */
+export const MAX_DATASET_SIZE = 2 ** 26;
+/** The windows' memory: dataset_size x window labels of 1, 2 or 4 bytes (up to 256, 65,536 or more classes). */
+export const MAX_WINDOW_BYTES = 2 ** 31;
+/** A global batch is drawn on the service's one thread: 65,536 indices take well under 100 ms. */
+export const MAX_BATCH_SIZE = 65_536;
 
 export interface SamplerConfig {
   readonly datasetSize: number;
@@ -43,9 +49,9 @@ const count = (min: number, max = UINT32_MAX) =>
   z.number().int(`must be an integer`).min(min, `must be >= ${min}`).max(max, `must be <= ${max}`);
 
 const schema = z.object({
-  datasetSize: count(1),
+  datasetSize: count(1, MAX_DATASET_SIZE),
   numClasses: count(2),
-  batchSize: count(1),
+  batchSize: count(1, MAX_BATCH_SIZE),
   epochs: count(1, 1_000_000),
   strategy: z.enum(STRATEGIES, `must be one of ${STRATEGIES.join(', ')}`).default(DEFAULTS.strategy),
   window: count(1, MAX_WINDOW).default(DEFAULTS.window),
@@ -86,6 +92,14 @@ export function normalizeConfig(input: SamplerConfigInput | undefined): SamplerC
   const c = parsed.data;
   if (c.batchSize > c.datasetSize) {
     throw invalidArgument('config.batch_size', `must be <= dataset_size (${c.datasetSize}), got ${c.batchSize}`);
+  }
+  const labelBytes = c.numClasses <= 0x100 ? 1 : c.numClasses <= 0x10000 ? 2 : 4;
+  if (c.datasetSize * c.window * labelBytes > MAX_WINDOW_BYTES) {
+    throw invalidArgument(
+      'config.window',
+      `the windows would take dataset_size x window x ${labelBytes} bytes = ${c.datasetSize * c.window * labelBytes}, ` +
+        `more than the limit of ${MAX_WINDOW_BYTES}; lower window`,
+    );
   }
   // Unset, the warm-up fills the windows but leaves at least half of the run adaptive.
   const warmupEpochs = c.warmupEpochs ?? Math.min(c.window, Math.floor(c.epochs / 2));

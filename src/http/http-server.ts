@@ -5,7 +5,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { bearerCheck } from '../auth.js';
-import { SamplerError, type ErrorKind } from '../core/errors.js';
+import { SamplerError } from '../core/errors.js';
+import { ERROR_TABLE, knownError } from '../error-table.js';
+import { STATUS_CODES } from 'node:http';
 import type { Metrics } from '../metrics.js';
 import {
   epochHistory,
@@ -31,14 +33,6 @@ export interface HttpOptions {
   readonly ready: () => boolean;
 }
 
-const HTTP_STATUS: Record<ErrorKind, number> = {
-  invalid_argument: 400,
-  not_found: 404,
-  already_exists: 409,
-  failed_precondition: 409,
-  unimplemented: 501,
-  unauthenticated: 401,
-};
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
 
@@ -71,15 +65,23 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
     return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: 'authorization: a valid bearer token is required' });
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof SamplerError) {
-      const code = HTTP_STATUS[error.kind];
-      return reply.code(code).send({ statusCode: code, error: code === 404 ? 'Not Found' : 'Bad Request', message: error.message });
+    const known = knownError(error);
+    if (known) {
+      const { http, reason } = ERROR_TABLE[known.kind];
+      if (http === 503) reply.header('retry-after', '1');
+      return reply.code(http).send({ statusCode: http, error: reason, message: known.message });
     }
     if (error.validation) {
       // ajv says "querystring must NOT have additional properties"; name the parameter instead.
       const unknown = error.validation.find((v) => v.keyword === 'additionalProperties')?.params['additionalProperty'];
       const message = unknown === undefined ? error.message : `${error.validationContext ?? 'request'}/${String(unknown)}: is not a known parameter`;
       return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message });
+    }
+    // Fastify's own client errors (unsupported media type 415, body too large 413, malformed
+    // JSON 400) carry their status: they are the client's, not ours.
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send({ statusCode: status, error: STATUS_CODES[status] ?? 'Bad Request', message: error.message });
     }
     request.log.error({ err: error, url: request.url }, 'internal error');
     return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'see the server log' });

@@ -15,7 +15,7 @@ import {
   epochOfStep,
   epochPlan,
   freezeState,
-  lossWeights,
+  lossWeights as weightsOf,
   permutationBatch,
   stateOf,
   type EpochDistribution,
@@ -38,11 +38,10 @@ const HELD_EPOCHS = 2;
 const BATCH_CACHE_SIZE = 1024;
 
 /*
- * Why served batches may be written behind: a batch is a pure function of its epoch's frozen P,
- * the seed and the step (warm-up batches of the seed alone), and P is rebuilt exactly on recovery
- * from durable state (the freeze point, committed before the epoch's first batch is served, and
- * the report log). So a batch served just before a crash is drawn again, identically, after it.
- * The rows in `batches` keep older epochs' batches and each step's world size.
+ * A served batch is committed before any rank receives it: after a crash at any instant, every
+ * step a client received is served again identically, with the same world size, its draws counted
+ * once and its reports accepted. Drawing ahead (predraw) commits nothing: those batches are not
+ * served yet, and are a pure function of (P, seed, step), so a crash changes none of them.
  */
 
 export interface GlobalBatch extends StoredBatch {
@@ -73,8 +72,6 @@ export class SamplerRuntime {
   private predictionsSinceSnapshot = 0;
   private readonly frozen = new Map<number, EpochDistribution>();
   private readonly batchCache = new Map<number, StoredBatch>();
-  /** Batches served but not yet written; the service writes them every 20 ms (and see flushUnsaved). */
-  private unsaved = new Map<number, StoredBatch>();
   /** No batch beyond this step exists, in storage or in memory. */
   private highestDrawnStep: number;
   /** Batches drawn ahead of any request (see predraw); not served, so not yet a step's batch. */
@@ -125,33 +122,73 @@ export class SamplerRuntime {
     return runtime;
   }
 
-  /** The global batch of `step`: as first drawn if it was, else drawn now (and written behind). */
-  globalBatch(step: number, worldSize: number): GlobalBatch {
+  /**
+   * Throws, changing nothing, unless every one of `steps` can be served to `worldSize` ranks: a
+   * step served before keeps the split it was first served with, and a step that needs its epoch's
+   * distribution needs that epoch to be held still (or to be new).
+   */
+  checkServable(steps: readonly number[], worldSize: number): void {
+    for (const step of steps) {
+      const served = this.servedBatch(step);
+      if (served && served.worldSize !== worldSize) {
+        throw failedPrecondition(
+          'world_size',
+          `step ${step} was split among ${served.worldSize} ranks when first served; got world_size ${worldSize}`,
+        );
+      }
+      const { epoch } = epochOfStep(this.config, step);
+      const plan = epochPlan(this.config, epoch);
+      if (plan.lossWeights || (!served && plan.weightedDraws)) this.checkHeld(epoch);
+    }
+  }
+
+  /**
+   * The global batches of `steps` (ascending, checked by checkServable): as first served, or drawn
+   * now. New batches and the statistics of epochs they start are committed in one transaction
+   * before anything in memory changes or any batch is returned.
+   */
+  serve(steps: readonly number[], worldSize: number): GlobalBatch[] {
+    const fresh = new Map<number, StoredBatch>();
+    const batches = steps.map((step) => {
+      const served = this.servedBatch(step);
+      if (served) return served;
+      // May freeze the step's epoch: its freeze point is committed before the batch.
+      const batch = { worldSize, indices: this.predrawn.get(step) ?? this.draw(step) };
+      fresh.set(step, batch);
+      return batch;
+    });
+    const described = steps.map((step) => this.describe(step));
+    const newEpochs = new Map<number, EpochStats>();
+    for (const { epoch, pressure } of described) {
+      if (!this.epochStats.has(epoch) && !newEpochs.has(epoch)) {
+        newEpochs.set(epoch, { epoch, startedAt: new Date().toISOString(), pressure, ...uncertaintySummary(this.history) });
+      }
+    }
+    if (fresh.size > 0 || newEpochs.size > 0) this.storage.insertBatches(this.stored.id, fresh, [...newEpochs.values()]);
+
+    for (const [step, batch] of fresh) {
+      this.predrawn.delete(step);
+      this.remember(step, batch);
+      this.activity.countDraws(step, batch.indices);
+      this.highestDrawnStep = Math.max(this.highestDrawnStep, step);
+    }
+    for (const stats of newEpochs.values()) this.epochStats.set(stats.epoch, stats);
+    this.lastServedStep = steps[steps.length - 1] ?? this.lastServedStep;
+    this.lastActivityMs = Date.now();
+    return batches.map((batch, i) => {
+      const { epoch, plan, pressure, distribution } = described[i]!;
+      const lossWeights = plan.lossWeights && distribution instanceof WeightedDistribution ? weightsOf(distribution.weights, batch.indices) : undefined;
+      return { ...batch, epoch, plan, pressure, lossWeights, fresh: fresh.has(steps[i]!) };
+    });
+  }
+
+  /** A step's epoch, plan and pressure; loss weights need the epoch's state (frozen now if new). */
+  private describe(step: number) {
     const { epoch } = epochOfStep(this.config, step);
     const plan = epochPlan(this.config, epoch);
-    let batch = this.servedBatch(step);
-    const fresh = batch === undefined;
-    const predrawn = this.predrawn.get(step);
-    if (!batch && predrawn) {
-      this.predrawn.delete(step);
-      batch = this.keep(step, { worldSize, indices: predrawn });
-    }
-    batch ??= this.keep(step, { worldSize, indices: this.draw(step) });
-    this.lastServedStep = step;
-    this.lastActivityMs = Date.now();
-    // Loss weights need the epoch's state (frozen now if this is its first batch); the pressure
-    // of a strategy without a schedule is known while its distribution is held.
+    // The pressure of a strategy without a schedule is known while its distribution is held.
     const distribution = plan.lossWeights ? this.distributionOf(epoch, plan) : this.frozen.get(epoch);
-    const pressure = distribution?.pressure ?? plan.pressure;
-    if (!this.epochStats.has(epoch)) this.recordEpochStart(epoch, pressure);
-    return {
-      ...batch,
-      epoch,
-      plan,
-      pressure,
-      fresh,
-      lossWeights: plan.lossWeights && distribution instanceof WeightedDistribution ? lossWeights(distribution.weights, batch.indices) : undefined,
-    };
+    return { epoch, plan, pressure: distribution?.pressure ?? plan.pressure, distribution };
   }
 
   /**
@@ -199,59 +236,14 @@ export class SamplerRuntime {
       : permutationBatch(this.config, epoch, stepInEpoch);
   }
 
-  private keep(step: number, batch: StoredBatch): StoredBatch {
-    const first = this.highestDrawnStep < 0;
-    this.unsaved.set(step, batch);
-    this.highestDrawnStep = Math.max(this.highestDrawnStep, step);
-    this.remember(step, batch);
-    if (first) this.flushUnsaved(); // so that after a crash the run is known to have started
-    return batch;
-  }
-
-  /**
-   * Whether a report of `step` may be of a batch served before a crash whose row was still to be
-   * written (rows are written behind): true for epochs up to the one after the highest stored
-   * batch's, and for frozen epochs. Steps further ahead cannot have been served.
-   */
-  mayHaveServed(step: number): boolean {
-    if (this.highestDrawnStep < 0) return false;
-    const { epoch } = epochOfStep(this.config, step);
-    const horizon = epochOfStep(this.config, this.highestDrawnStep).epoch + 1;
-    return epoch <= horizon || this.frozen.has(epoch);
-  }
-
   /** The batch of `step` if any rank has been served it. */
   servedBatch(step: number): StoredBatch | undefined {
-    let batch = this.batchCache.get(step) ?? this.unsaved.get(step);
+    let batch = this.batchCache.get(step);
     if (!batch && step <= this.highestDrawnStep) {
       batch = this.storage.findBatch(this.stored.id, step);
       if (batch) this.remember(step, batch);
     }
     return batch;
-  }
-
-  /** Writes the batches drawn since the last flush, in one transaction. */
-  flushUnsaved(): void {
-    if (this.unsaved.size === 0) return;
-    const batches = this.unsaved;
-    this.unsaved = new Map();
-    this.storage.insertBatches(this.stored.id, batches);
-    // Draws are counted once written, so that a restart (which recounts from the rows) agrees.
-    for (const [step, batch] of batches) this.activity.countDraws(step, batch.indices);
-  }
-
-  /**
-   * The batch of a step being reported, written first if it was not yet: the log must never hold
-   * a report of a step that, after a crash, would not count as served.
-   */
-  reportedBatch(step: number): StoredBatch | undefined {
-    const batch = this.servedBatch(step);
-    if (batch && this.unsaved.has(step)) this.flushUnsaved();
-    return batch;
-  }
-
-  get hasUnsaved(): boolean {
-    return this.unsaved.size > 0;
   }
 
   /** Applies a report that the log has just durably accepted at `seq`. */
@@ -287,29 +279,24 @@ export class SamplerRuntime {
     return this.frozen.get(epoch);
   }
 
-  private recordEpochStart(epoch: number, pressure: number): void {
-    const stats: EpochStats = { epoch, startedAt: new Date().toISOString(), pressure, ...uncertaintySummary(this.history) };
-    this.epochStats.set(epoch, stats);
-    this.storage.recordEpochStats(this.stored.id, stats);
-  }
-
   private distributionOf(epoch: number, plan: EpochPlan): EpochDistribution {
     const held = this.frozen.get(epoch);
     if (held) return held;
-    const oldestHeld = Math.min(...this.frozen.keys());
-    if (this.frozen.size >= HELD_EPOCHS && epoch < oldestHeld) {
-      throw failedPrecondition(
-        'step',
-        `epoch ${epoch}'s distribution is no longer held (epochs ${[...this.frozen.keys()].join(', ')} are); ` +
-          `every step of an epoch must be requested before the epoch after next starts`,
-      );
-    }
-    // Batches served so far must be on disk before an epoch can be let go (they could not be
-    // redrawn), and batches drawn ahead from it must not be served after it is gone.
-    this.flushUnsaved();
+    this.checkHeld(epoch);
+    // Batches drawn ahead from an epoch about to be let go must not be served after it is gone.
     this.predrawn.clear();
     this.storage.recordFreeze(this.stored.id, { epoch, seq: this.lastSeq });
     return this.freeze(epoch, plan);
+  }
+
+  /** Throws unless `epoch`'s distribution is held or may still be frozen (it is not older than those held). */
+  private checkHeld(epoch: number): void {
+    if (this.frozen.has(epoch) || this.frozen.size < HELD_EPOCHS || epoch > Math.min(...this.frozen.keys())) return;
+    throw failedPrecondition(
+      'step',
+      `epoch ${epoch}'s distribution is no longer held (epochs ${[...this.frozen.keys()].join(', ')} are); ` +
+        `every step of an epoch must be requested before the epoch after next starts`,
+    );
   }
 
   /** Freezes P for `epoch` from the per-sample state as it stands now, or from a snapshot's (spec section 6). */

@@ -2,7 +2,16 @@
 // decode a request, make one call here and encode the answer.
 import type { Logger } from 'pino';
 import { failedPrecondition, invalidArgument, SamplerError } from '../core/errors.js';
-import { checkName, checkRank, checkReport, checkStep, checkStrategyFields, checkWorldSize, type ReportFields } from '../core/requests.js';
+import {
+  checkName,
+  checkRank,
+  checkReport,
+  checkStep,
+  checkStrategyFields,
+  checkWithinShare,
+  checkWorldSize,
+  type ReportFields,
+} from '../core/requests.js';
 import { configsEqual, normalizeConfig, snakeCase, uniformThroughout, type SamplerConfig, type SamplerConfigInput } from '../core/sampler-config.js';
 import { stepsPerEpoch, totalSteps } from '../core/schedule.js';
 import { shareBounds, shareOf } from '../core/shares.js';
@@ -11,11 +20,8 @@ import type { ReportRecord, Storage } from '../storage/storage.js';
 import { samplerSummary } from './sampler-inspection.js';
 import { SamplerRuntime } from './sampler-runtime.js';
 
-const BATCH_FLUSH_MS = 20;
 const MAX_STEPS_PER_CALL = 64;
 const MAX_REPORTS_PER_CALL = 256;
-/** Bound on rank when a report's step has no known split and the report names no world size. */
-const MAX_WORLD_SIZE = 65536;
 /** Steps drawn ahead of the last one served, in idle time. */
 const PREDRAW_STEPS = 8;
 
@@ -85,7 +91,6 @@ export interface ReportResult {
 export class SamplerService {
   private readonly samplers = new Map<string, SamplerRuntime>();
   private readonly now: () => Date;
-  private flushScheduled = false;
   private closed = false;
   private readonly predrawScheduled = new Set<SamplerRuntime>();
 
@@ -114,7 +119,14 @@ export class SamplerService {
       );
     }
     const stored = this.storage.insertSampler(checkedName, config, this.now().toISOString());
-    const runtime = SamplerRuntime.create(stored, this.storage);
+    let runtime: SamplerRuntime;
+    try {
+      runtime = SamplerRuntime.create(stored, this.storage);
+    } catch (error) {
+      // Never leave a row the service cannot load: the next start would fail on it.
+      this.storage.deleteSampler(stored.id);
+      throw error;
+    }
     this.samplers.set(checkedName, runtime);
     this.log.info({ sampler: checkedName, config }, 'sampler created');
     const uniform = uniformThroughout(config);
@@ -156,45 +168,43 @@ export class SamplerService {
   }
 
   nextBatch(request: NextBatchRequest): BatchView {
+    return this.serve(request, 1)[0]!;
+  }
+
+  /** Consecutive steps for one rank: [step, step + count). */
+  nextBatches(request: NextBatchRequest & { readonly count?: number | undefined }): BatchView[] {
+    const count = request.count ?? 0;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_STEPS_PER_CALL) {
+      throw invalidArgument('count', `must be in [1, ${MAX_STEPS_PER_CALL}], got ${count}`);
+    }
+    return this.serve(request, count);
+  }
+
+  /** Checks every step before any is served: a rejected call changes nothing, in memory or on disk. */
+  private serve(request: NextBatchRequest, count: number): BatchView[] {
     const runtime = this.runtime('sampler', request.sampler);
     const config = runtime.config;
-    const step = checkStep(config, request.step);
+    const first = checkStep(config, request.step);
+    const total = totalSteps(config);
+    if (first + count > total) {
+      throw invalidArgument('count', `steps ${first} .. ${first + count - 1} run past the last step (total_steps = ${total})`);
+    }
     const worldSize = checkWorldSize(config, request.worldSize);
     const rank = checkRank(request.rank, worldSize);
-    const batch = runtime.globalBatch(step, worldSize);
-    if (batch.fresh) this.options.events?.batchServed(runtime.stored.name);
-    if (runtime.hasUnsaved) this.scheduleFlush();
+    const steps = Array.from({ length: count }, (_, i) => first + i);
+    runtime.checkServable(steps, worldSize);
+    const batches = runtime.serve(steps, worldSize);
+    for (const batch of batches) if (batch.fresh) this.options.events?.batchServed(runtime.stored.name);
     this.schedulePredraw(runtime);
-    if (batch.worldSize !== worldSize) {
-      throw failedPrecondition(
-        'world_size',
-        `step ${step} was split among ${batch.worldSize} ranks when first served; got world_size ${worldSize}`,
-      );
-    }
-    return {
+    return batches.map((batch, i) => ({
       indices: shareOf(batch.indices, rank, worldSize),
-      step,
+      step: steps[i]!,
       epoch: batch.epoch,
       selectionPressure: batch.pressure,
       phase: batch.plan.phase,
       globalBatchSize: batch.indices.length,
       lossWeights: batch.lossWeights?.subarray(...shareBounds(batch.indices.length, rank, worldSize)),
-    };
-  }
-
-  /** Consecutive steps for one rank: [step, step + count). */
-  nextBatches(request: NextBatchRequest & { readonly count?: number | undefined }): BatchView[] {
-    const runtime = this.runtime('sampler', request.sampler);
-    const count = request.count ?? 0;
-    if (!Number.isInteger(count) || count < 1 || count > MAX_STEPS_PER_CALL) {
-      throw invalidArgument('count', `must be in [1, ${MAX_STEPS_PER_CALL}], got ${count}`);
-    }
-    const first = checkStep(runtime.config, request.step);
-    const total = totalSteps(runtime.config);
-    if (first + count > total) {
-      throw invalidArgument('count', `steps ${first} .. ${first + count - 1} run past the last step (total_steps = ${total})`);
-    }
-    return Array.from({ length: count }, (_, i) => this.nextBatch({ ...request, step: first + i }));
+    }));
   }
 
   /** Validates, appends durably to the log, then updates the windows; a rejected call changes nothing. */
@@ -239,37 +249,21 @@ export class SamplerService {
     const runtime = this.runtime('sampler', request.sampler);
     const config = runtime.config;
     const step = checkStep(config, request.step);
-    const served = runtime.reportedBatch(step);
-    if (!served && !runtime.mayHaveServed(step)) {
-      throw failedPrecondition('step', `step ${step} has not been served yet; report the steps NextBatch returned`);
-    }
-    const worldSize = served?.worldSize ?? (request.worldSize || MAX_WORLD_SIZE);
-    if (served && request.worldSize && request.worldSize !== served.worldSize) {
-      throw failedPrecondition('world_size', `step ${step} was split among ${served.worldSize} ranks, got world_size ${request.worldSize}`);
+    const served = runtime.servedBatch(step);
+    if (!served) throw failedPrecondition('step', `step ${step} has not been served yet; report the steps NextBatch returned`);
+    const { worldSize } = served;
+    if (request.worldSize && request.worldSize !== worldSize) {
+      throw failedPrecondition('world_size', `step ${step} was split among ${worldSize} ranks, got world_size ${request.worldSize}`);
     }
     const rank = checkRank(request.rank, worldSize);
     const report = checkReport(config, request);
     checkStrategyFields(config, report);
+    checkWithinShare(report.indices, shareOf(served.indices, rank, worldSize), step, rank);
     return { runtime, record: { step, rank, ...report } };
   }
 
-  /** Writes the batches drawn since the last flush (see SamplerRuntime for why they may wait). */
-  flushBatches(): void {
-    this.flushScheduled = false;
-    if (this.closed) return;
-    for (const runtime of this.samplers.values()) {
-      try {
-        runtime.flushUnsaved();
-      } catch (error) {
-        // Not fatal: the batches are drawn again, identically, from durable state after a restart.
-        this.log.error({ err: error, sampler: runtime.stored.name }, 'writing batches failed');
-      }
-    }
-  }
-
-  /** At shutdown: write pending batches and snapshot every sampler that learned something. */
+  /** At shutdown: snapshot every sampler that learned something. */
   close(): void {
-    this.flushBatches();
     for (const runtime of this.samplers.values()) this.timed(runtime, () => runtime.maybeSnapshot(0, true));
     this.closed = true;
   }
@@ -291,20 +285,18 @@ export class SamplerService {
     });
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    // One transaction for every batch drawn in the next few milliseconds: a commit per call
-    // would cost more than drawing the batch.
-    setTimeout(() => this.flushBatches(), BATCH_FLUSH_MS).unref();
-  }
-
+  /** Snapshots are an optimisation (the log holds every report): a failed one is logged, and the call stands. */
   private timed(runtime: SamplerRuntime, write: () => boolean): void {
     const started = performance.now();
-    if (write()) {
-      this.log.debug({ sampler: runtime.stored.name, ms: +(performance.now() - started).toFixed(2) }, 'snapshot written');
+    try {
+      if (write()) {
+        this.log.debug({ sampler: runtime.stored.name, ms: +(performance.now() - started).toFixed(2) }, 'snapshot written');
+      }
+    } catch (error) {
+      this.log.error({ err: error, sampler: runtime.stored.name }, 'writing a snapshot failed; recovery replays more of the log');
     }
   }
+
 
   private runtime(field: string, name: string | undefined): SamplerRuntime {
     const runtime = this.samplers.get(checkName(field, name));

@@ -48,11 +48,12 @@ export class MemoryStorage implements Storage {
     return batch && { worldSize: batch.worldSize, indices: batch.indices.slice() };
   }
 
-  insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>): void {
+  insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>, epochStats: readonly EpochStats[] = []): void {
     const stored = this.records(samplerId).batches;
     for (const [step, batch] of batches) {
       if (!stored.has(step)) stored.set(step, { worldSize: batch.worldSize, indices: batch.indices.slice() });
     }
+    for (const stats of epochStats) this.recordEpochStats(samplerId, stats);
   }
 
   *batchesFrom(samplerId: number, fromStep: number): Iterable<{ step: number; indices: Uint32Array }> {

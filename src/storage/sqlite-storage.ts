@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { withLaterDefaults, type SamplerConfig } from '../core/sampler-config.js';
 import { fromBlob, toBlob } from './bytes.js';
 import { CHECKPOINT_EVERY_BYTES, Checkpointer } from './checkpointer.js';
+import { WriterLock } from './writer-lock.js';
 import { migrate } from './migrations.js';
 import type {
   EpochStats,
@@ -27,6 +28,8 @@ export interface SqliteOptions {
    * Checkpoint the WAL from a worker thread (default: true for a file). Off, SQLite checkpoints
    * automatically inside whichever commit crosses 1000 pages, stalling the event loop for ms.
    */
+  /** Caps the file at this many pages: writes past it fail with SQLITE_FULL (how tests fill a disk). */
+  readonly maxPageCount?: number;
   readonly checkpointInWorker?: boolean;
   readonly onCheckpointError?: (message: string) => void;
   /**
@@ -93,13 +96,23 @@ export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly checkpointer: Checkpointer | undefined;
+  private readonly lock: WriterLock | undefined;
 
   constructor(path: string, options: SqliteOptions = {}) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
+      this.lock = new WriterLock(path);
+    }
+    try {
+      this.db = new Database(path);
+    } catch (error) {
+      this.lock?.release();
+      throw error;
+    }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
+    if (options.maxPageCount !== undefined) this.db.pragma(`max_page_count = ${options.maxPageCount}`);
     this.db.pragma('busy_timeout = 5000'); // the checkpoint worker's connection may hold a lock briefly
     migrate(this.db);
     if (path !== ':memory:' && options.checkpointInWorker !== false) {
@@ -173,12 +186,13 @@ export class SqliteStorage implements Storage {
     return row && { worldSize: row.world_size, indices: fromBlob(row.indices, Uint32Array) };
   }
 
-  insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>): void {
+  insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>, epochStats: readonly EpochStats[] = []): void {
     this.db.transaction(() => {
       for (const [step, batch] of batches) {
         this.statements.insertBatch.run(samplerId, step, batch.worldSize, toBlob(batch.indices));
         this.checkpointer?.wrote(batch.indices.byteLength + 64);
       }
+      for (const stats of epochStats) this.recordEpochStats(samplerId, stats);
     })();
   }
 
@@ -315,5 +329,6 @@ export class SqliteStorage implements Storage {
     this.checkpointer?.close();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
+    this.lock?.release();
   }
 }

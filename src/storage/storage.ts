@@ -93,8 +93,11 @@ export interface Storage {
   deleteSampler(id: number): void;
 
   findBatch(samplerId: number, step: number): StoredBatch | undefined;
-  /** Writes batches in one transaction; a step that already has a batch keeps it. */
-  insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>): void;
+  /**
+   * Writes batches, and the statistics of the epochs they start, in one transaction; a step that
+   * already has a batch keeps it.
+   */
+  insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>, epochStats?: readonly EpochStats[]): void;
   /** The highest step with a stored batch, or -1. */
   highestBatchStep(samplerId: number): number;
   /** Stored batches with step >= fromStep, in step order. */

@@ -22,7 +22,6 @@ export async function fedService(db: string, steps: number): Promise<Fixture> {
   const client = new SamplerClient(`127.0.0.1:${app.grpcPort}`);
   await client.createSampler('fashion-demo', DASHBOARD_CONFIG);
   await trainSteps(client, 'fashion-demo', MODEL, 0, steps, 2);
-  app.service.flushBatches();
   return {
     app,
     client,

@@ -13,10 +13,10 @@ type Hooks = { after: (fn: () => void | Promise<void>) => void };
 export async function startTestServer(
   t: Hooks,
   db = tempDbPath(t),
-  options: { token?: string } = {},
+  options: { token?: string; maxDbMb?: number } = {},
 ): Promise<{ app: RunningApp; client: SamplerClient; db: string }> {
   const app = await startApp(
-    { host: '127.0.0.1', grpcPort: 0, httpPort: 0, db, synchronous: 'NORMAL', token: options.token },
+    { host: '127.0.0.1', grpcPort: 0, httpPort: 0, db, synchronous: 'NORMAL', token: options.token, maxDbMb: options.maxDbMb },
     pino({ level: 'silent' }),
   );
   const client = new SamplerClient(`127.0.0.1:${app.grpcPort}`, options.token ? { token: options.token } : {});
@@ -60,4 +60,21 @@ export async function spawnServer(db: string, extraArgs: string[] = []): Promise
     void exited.then((code) => reject(new Error(`server exited with ${code} before listening`)));
   });
   return { child, ...ports, exited, logs };
+}
+
+/** Runs `src/main.ts` with `args` until it exits (killed after 20 s if it starts serving instead). */
+export function runServerToExit(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--grpc-port', '0', '--http-port', '0', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env,
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    }),
+  );
 }

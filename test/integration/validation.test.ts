@@ -6,10 +6,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SamplerClient } from '../../src/client/sampler-client.js';
 import { startTestServer } from '../helpers/server.js';
+import { stateHash } from '../helpers/state-hash.js';
 
 const config = { datasetSize: 100, numClasses: 4, batchSize: 10, epochs: 3, warmupEpochs: 1 };
 
-type Case = [string, (c: SamplerClient) => Promise<unknown>, status, RegExp];
+/** What the cases refer to: the indices sampler s served for step 0, and one index it did not. */
+interface Served {
+  readonly step0: number[];
+  readonly outside: number;
+}
+type Case = [string, (c: SamplerClient, served: Served) => Promise<unknown>, status, RegExp];
 
 const cases: Case[] = [
   ['create without name', (c) => c.createSampler('', config), status.INVALID_ARGUMENT, /^name: is required/],
@@ -21,6 +27,9 @@ const cases: Case[] = [
   ['window = 0', (c) => c.createSampler('x', { ...config, window: 0 }), status.INVALID_ARGUMENT, /^config\.window: must be >= 1/],
   ['s0 < 1', (c) => c.createSampler('x', { ...config, initialPressure: 0.9 }), status.INVALID_ARGUMENT, /^config\.initial_pressure: must be >= 1/],
   ['s0 = NaN', (c) => c.createSampler('x', { ...config, initialPressure: Number.NaN }), status.INVALID_ARGUMENT, /^config\.initial_pressure: /],
+  ['N = 2^32 - 1 (once answered INTERNAL after storing the row)', (c) => c.createSampler('x', { datasetSize: 4294967295, numClasses: 4, batchSize: 1, epochs: 1 }), status.INVALID_ARGUMENT, /^config\.dataset_size: must be <= 67108864/],
+  ['b past the limit', (c) => c.createSampler('x', { ...config, datasetSize: 100_000, batchSize: 65_537 }), status.INVALID_ARGUMENT, /^config\.batch_size: must be <= 65536/],
+  ['windows past the memory limit', (c) => c.createSampler('x', { ...config, datasetSize: 2 ** 26, numClasses: 300, window: 32 }), status.INVALID_ARGUMENT, /^config\.window: the windows would take dataset_size x window x 2 bytes = 4294967296, more than the limit of 2147483648/],
   ['g > E', (c) => c.createSampler('x', { ...config, warmupEpochs: 4 }), status.INVALID_ARGUMENT, /^config\.warmup_epochs: must be <= epochs/],
   ['unknown strategy', (c) => c.createSampler('x', { ...config, strategy: 9 as never }), status.INVALID_ARGUMENT, /^config\.strategy: must be one of/],
   ['eps = 0', (c) => c.createSampler('x', { ...config, strategy: 'ACTIVE_BIAS', activeBiasEpsilon: 0 }), status.INVALID_ARGUMENT, /^config\.active_bias_epsilon: must be > 0/],
@@ -45,27 +54,40 @@ const cases: Case[] = [
   ['label >= k', (c) => c.reportPredictions({ sampler: 's', step: 0, indices: [1, 2], predictedLabels: [0, 4] }), status.INVALID_ARGUMENT, /^predicted_labels\[1\]: must be an integer in \[0, num_classes = 4\)/],
   ['losses of the wrong length', (c) => c.reportPredictions({ sampler: 's', step: 0, indices: [1, 2], predictedLabels: [0, 1], losses: [1] }), status.INVALID_ARGUMENT, /^losses: must be empty or have one value per index/],
   ['negative loss', (c) => c.reportPredictions({ sampler: 's', step: 0, indices: [1], predictedLabels: [0], losses: [-1] }), status.INVALID_ARGUMENT, /^losses\[0\]: must be a finite number >= 0/],
+  ['NextBatch with another world size', (c) => c.nextBatch({ sampler: 's', step: 0, worldSize: 2 }), status.FAILED_PRECONDITION, /^world_size: step 0 was split among 1 ranks when first served; got world_size 2/],
+  ['NextBatches running into a step split otherwise', (c) => c.nextBatches({ sampler: 's', step: 2, count: 4, worldSize: 2 }), status.FAILED_PRECONDITION, /^world_size: step 5 was split among 1 ranks/],
+  ['report of a never-served step of the next epoch', (c) => c.reportPredictions({ sampler: 's', step: 10, indices: [1], predictedLabels: [1] }), status.FAILED_PRECONDITION, /^step: step 10 has not been served/],
+  ['report with an index twice', (c, s) => c.reportPredictions({ sampler: 's', step: 0, indices: [s.step0[3]!, s.step0[3]!], predictedLabels: [1, 1] }), status.INVALID_ARGUMENT, /^indices\[1\]: \d+ appears twice in the report/],
+  ['report of an index the step did not serve', (c, s) => c.reportPredictions({ sampler: 's', step: 0, indices: [s.step0[0]!, s.outside], predictedLabels: [1, 1] }), status.INVALID_ARGUMENT, /^indices\[1\]: \d+ is not in rank 0's share of step 0/],
+  ['report longer than the share', (c, s) => c.reportPredictions({ sampler: 's', step: 0, indices: [...s.step0, s.outside], predictedLabels: Array(11).fill(1) }), status.INVALID_ARGUMENT, /^indices: must hold at most the 10 indices of rank 0's share of step 0, got 11/],
   ['probability > 1', (c) => c.reportPredictions({ sampler: 's', step: 0, indices: [1], predictedLabels: [0], trueClassProbs: [1.5] }), status.INVALID_ARGUMENT, /^true_class_probs\[0\]: must be in \[0, 1\]/],
 ];
 
 describe('validation through gRPC', () => {
   it('rejects each bad request with its status and field, and changes nothing', async (t) => {
-    const { client } = await startTestServer(t);
+    const { app, client } = await startTestServer(t);
     await client.createSampler('s', config);
-    await client.nextBatch({ sampler: 's', step: 0 });
+    const step0 = (await client.nextBatch({ sampler: 's', step: 0 })).indices;
+    await client.nextBatch({ sampler: 's', step: 5 });
+    const served = { step0, outside: [...Array(100).keys()].find((i) => !step0.includes(i))! };
     for (const [name, strategy] of [['ob', 'ONLINE_BATCH'], ['ab', 'ACTIVE_BIAS']] as const) {
       await client.createSampler(name, { ...config, strategy });
       await client.nextBatch({ sampler: name, step: 0 });
     }
-    const before = await client.listSamplers();
+    const before = await stateHash(app, ['s', 'ob', 'ab']);
+    const listed = await client.listSamplers();
     for (const [name, call, code, message] of cases) {
-      await assert.rejects(call(client), (e: ServiceError) => {
+      await assert.rejects(call(client, served), (e: ServiceError) => {
         assert.equal(status[e.code], status[code], `${name}: ${e.details}`);
         assert.match(e.details, message, name);
         return true;
       });
+      assert.equal(await stateHash(app, ['s', 'ob', 'ab']), before, `${name} changed the state`);
     }
-    assert.deepEqual(await client.listSamplers(), before);
+    assert.deepEqual(await client.listSamplers(), listed);
+    // The name a refused config asked for is free: nothing of it was stored.
+    await client.createSampler('x', config);
+    await client.deleteSampler('x');
     // None of the rejected reports was counted: a valid one for step 0 is the first.
     const batch = await client.nextBatch({ sampler: 's', step: 0 });
     const labels = batch.indices.map(() => 0);

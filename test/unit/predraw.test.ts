@@ -14,7 +14,7 @@ function run(predrawAhead: number): string[] {
   const batches: string[] = [];
   let seq = 0;
   for (let step = 0; step < 150; step++) {
-    const { indices } = runtime.globalBatch(step, 1);
+    const { indices } = runtime.serve([step], 1)[0]!;
     batches.push(indices.join(','));
     runtime.apply(++seq, { step, rank: 0, indices, labels: Uint32Array.from(predictBatch(model, indices, step)) });
     while (predrawAhead > 0 && runtime.predraw(predrawAhead));

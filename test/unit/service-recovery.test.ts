@@ -42,7 +42,6 @@ function drive(service: SamplerService, from: number, to: number, lag = 3): stri
 }
 
 function inspectionState(service: SamplerService) {
-  service.flushBatches();
   const runtime = service.inspect('run');
   return {
     drawn: [...runtime.activity.drawn],
@@ -94,18 +93,22 @@ for (const [strategy, snapshotEveryPredictions] of strategies.flatMap((s) => [[s
 }
 
 describe('reports across a restart', () => {
-  it('accepts a report of a step served just before a crash, whose batch row was not yet written', (t) => {
+  it('after a crash right after serving, serves each step a client received identically, with its split, and accepts its reports', (t) => {
     const path = tempDbPath(t);
     const first = open(path);
     first.service.create('run', config);
-    const served = [0, 1, 2, 3].map((step) => first.service.nextBatch({ sampler: 'run', step }).indices);
-    first.storage.close(); // crash inside the write-behind window: only step 0's row is on disk
+    const served = [0, 1, 2, 3].map((step) => first.service.nextBatch({ sampler: 'run', step, rank: 1, worldSize: 2 }).indices);
+    const drawn = [...first.service.inspect('run').activity.drawn];
+    first.storage.close(); // a crash: nothing after the last answer was written
     const second = open(path);
-    const report = (step: number) => ({ sampler: 'run', step, worldSize: 1, indices: served[step]!, predictedLabels: predictBatch(model, served[step]!, step) });
-    assert.deepEqual(second.service.report(report(3)), { accepted: 30, duplicate: false });
-    assert.deepEqual([...second.service.nextBatch({ sampler: 'run', step: 3 }).indices], [...served[3]!]);
-    // A step of an epoch that cannot have begun is still refused.
-    assert.throws(() => second.service.report({ ...report(3), step: 35 }), /step 35 has not been served/);
+    const report = (step: number) => ({ sampler: 'run', step, rank: 1, indices: served[step]!, predictedLabels: predictBatch(model, served[step]!, step) });
+    assert.deepEqual(second.service.report(report(3)), { accepted: 15, duplicate: false });
+    assert.deepEqual([...second.service.nextBatch({ sampler: 'run', step: 3, rank: 1, worldSize: 2 }).indices], [...served[3]!]);
+    assert.throws(() => second.service.nextBatch({ sampler: 'run', step: 2, worldSize: 1 }), /step 2 was split among 2 ranks/);
+    assert.deepEqual([...second.service.inspect('run').activity.drawn], drawn, 'draws counted once');
+    // Steps never served are refused, in this epoch and the next.
+    assert.throws(() => second.service.report({ ...report(3), step: 4 }), /step 4 has not been served/);
+    assert.throws(() => second.service.report({ ...report(3), step: 10 }), /step 10 has not been served/);
     second.storage.close();
   });
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from .client import Batch, ReportResult, SamplerClient, SamplerConfig, SamplerInfo
 from .errors import (AlreadyExists, DeadlineExceeded, FailedPrecondition, InvalidArgument, NotFound, SamplerError,
-                     Unauthenticated, Unavailable, Unimplemented)
+                     StorageFull, Unauthenticated, Unavailable, Unimplemented)
 from .stream import BatchStream
 
 __version__ = "0.1.0"
@@ -17,7 +17,7 @@ __all__ = [
     "SamplerClient", "SamplerInfo", "SamplerConfig", "Batch", "ReportResult", "BatchStream",
     "RecencyBatchSampler", "IndexedDataset",
     "SamplerError", "InvalidArgument", "NotFound", "AlreadyExists", "FailedPrecondition", "Unimplemented",
-    "Unauthenticated", "Unavailable", "DeadlineExceeded",
+    "Unauthenticated", "Unavailable", "StorageFull", "DeadlineExceeded",
 ]
 
 

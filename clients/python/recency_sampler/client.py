@@ -1,5 +1,6 @@
 """SamplerClient: a typed wrapper over the recency_sampler.v1 gRPC contract. Imports neither torch
 nor TensorFlow; takes lists, numpy arrays or tensors."""
+import logging
 import os
 import random
 import time
@@ -13,6 +14,8 @@ import numpy as np
 
 from ._arrays import pack_floats, pack_indices, unpack_indices
 from .errors import SamplerError, from_rpc_error
+
+_log = logging.getLogger("recency_sampler")
 
 T = TypeVar("T")
 
@@ -155,17 +158,25 @@ def _fill_report(request: Any, sampler: str, step: int, indices: Any, labels: An
     return request
 
 
+def _storage_full(error: grpc.RpcError) -> bool:
+    # Only the service's storage: grpc's own RESOURCE_EXHAUSTED (a message over the size limit)
+    # would fail the same way every time.
+    return error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and (error.details() or "").startswith("storage:")
+
+
 class SamplerClient:
     """Client of one recency-sampler service.
 
-    Calls that are safe to repeat (all but delete_sampler) are retried on UNAVAILABLE, with
-    backoff, for up to ``retry_timeout`` seconds, so a service restart is ridden out; the
-    service's idempotency makes a retried report count once. Other errors raise at once, as
+    Calls that are safe to repeat (all but delete_sampler) are retried on UNAVAILABLE and on a
+    full disk (RESOURCE_EXHAUSTED from the service's storage), with exponential backoff up to
+    ``max_backoff`` seconds, for up to ``retry_timeout`` seconds, so a service restart or a disk
+    being cleared is ridden out; the service's idempotency makes a retried report count once. Other errors raise at once, as
     subclasses of :class:`recency_sampler.errors.SamplerError` naming the offending field.
     """
 
     def __init__(self, target: str, *, timeout: float = 30.0, retry_timeout: float = 60.0,
-                 connect_timeout: float = 5.0, channel: Optional[grpc.Channel] = None, token: Optional[str] = None):
+                 connect_timeout: float = 5.0, max_backoff: float = 1.0, channel: Optional[grpc.Channel] = None,
+                 token: Optional[str] = None):
         """``token``: the service's bearer token (its --token / RS_TOKEN), sent with every call;
         defaults to the RS_TOKEN environment variable. ``connect_timeout``: until a first call
         has reached the service, an unreachable one is given up on after this many seconds (a
@@ -177,6 +188,9 @@ class SamplerClient:
         self.timeout = timeout
         self.retry_timeout = retry_timeout
         self.connect_timeout = connect_timeout
+        if not max_backoff > 0:
+            raise ValueError(f"max_backoff must be > 0 seconds, got {max_backoff}")
+        self.max_backoff = max_backoff
         self._reached = False  # whether any call has got an answer from the service
         self._channel = channel or grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
         self._rpc = {
@@ -284,9 +298,10 @@ class SamplerClient:
                 return response
             except grpc.RpcError as error:
                 unavailable = error.code() == grpc.StatusCode.UNAVAILABLE
+                full = _storage_full(error)
                 if not unavailable:
                     self._reached = True  # the service answered, with an error
-                retry = idempotent and unavailable and time.monotonic() + delay < give_up
+                retry = idempotent and (unavailable or full) and time.monotonic() + delay < give_up
                 if not retry:
                     failure = from_rpc_error(error, method)
                     if unavailable and not self._reached:
@@ -294,8 +309,10 @@ class SamplerClient:
                                                 f"that its gRPC address?): {failure.details}", method=method,
                                                 code=failure.code)
                     raise failure from None
+            if full and delay == 0.05:
+                _log.warning("%s: the service's disk is full; retrying for up to %.0f s", method, give_up - time.monotonic())
             time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 1.0)
+            delay = min(delay * 2, self.max_backoff)
 
 
 __all__: Sequence[str] = ["SamplerClient", "SamplerInfo", "SamplerConfig", "Batch", "ReportResult", "SamplerError"]

@@ -48,13 +48,21 @@ class Unavailable(SamplerError, ConnectionError):
     code = grpc.StatusCode.UNAVAILABLE
 
 
+class StorageFull(SamplerError, OSError):
+    """The disk holding the service's database is full, also after retrying for retry_timeout
+    seconds. Nothing was recorded: the same call succeeds once there is space."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
 class DeadlineExceeded(SamplerError, TimeoutError):
     code = grpc.StatusCode.DEADLINE_EXCEEDED
 
 
 _BY_CODE: Dict[grpc.StatusCode, Type[SamplerError]] = {
     cls.code: cls
-    for cls in (InvalidArgument, NotFound, AlreadyExists, FailedPrecondition, Unimplemented, Unauthenticated, Unavailable, DeadlineExceeded)
+    for cls in (InvalidArgument, NotFound, AlreadyExists, FailedPrecondition, Unimplemented, Unauthenticated, Unavailable,
+                StorageFull, DeadlineExceeded)
     if cls.code is not None
 }
 

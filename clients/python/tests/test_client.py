@@ -139,6 +139,46 @@ def test_a_killed_and_restarted_service_is_ridden_out_with_no_report_lost_or_dou
         service.stop()
 
 
+def test_a_full_disk_is_waited_out_and_the_report_lands_once(tmp_path):
+    from recency_sampler import StorageFull
+
+    # --max-db-mb caps the file as a full disk would: 0.3 MiB is 76 pages.
+    service = ServiceProcess(tmp_path / "sampler.db", ["--max-db-mb", "0.3"]).start()
+    try:
+        patient = SamplerClient(service.target, retry_timeout=30.0, max_backoff=0.2)
+        impatient = SamplerClient(service.target, retry_timeout=0.5)
+        patient.create_sampler("job", **{**CONFIG, "dataset_size": 2000, "batch_size": 500})
+        job = patient.next_batch("job", 0).indices
+        # Fill the rest of the file with another sampler's batches and reports.
+        impatient.create_sampler("filler", **{**CONFIG, "dataset_size": 5000, "batch_size": 1000, "epochs": 50})
+        with pytest.raises(StorageFull, match="storage: the disk holding the database is full") as full:
+            for step in range(250):
+                filler = impatient.next_batch("filler", step).indices
+                impatient.report("filler", step, filler, [0] * len(filler))
+        assert full.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED and isinstance(full.value, OSError)
+
+        landed = {}
+
+        def report():  # blocks, retrying, until there is space
+            started = time.monotonic()
+            landed["result"] = patient.report("job", 0, job, [1] * len(job))
+            landed["waited"] = time.monotonic() - started
+
+        worker = threading.Thread(target=report)
+        worker.start()
+        time.sleep(1.0)
+        assert worker.is_alive(), "the report did not wait for space"
+        patient.delete_sampler("filler")  # frees space
+        worker.join(10)
+        assert landed["result"].accepted == len(job) and not landed["result"].duplicate
+        assert 1.0 <= landed["waited"] < 5.0
+        assert patient.get_sampler("job").reports_received == 1
+        patient.close()
+        impatient.close()
+    finally:
+        service.stop()
+
+
 def test_an_unreachable_service_raises_unavailable_naming_the_target_within_seconds():
     import socket
 
