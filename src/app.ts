@@ -21,6 +21,8 @@ export interface AppConfig {
   readonly token?: string | undefined;
   /** Whether a non-loopback host may serve without a token (checked by src/config.ts; logged here). */
   readonly allowUnauthenticated?: boolean | undefined;
+  /** Largest gRPC request accepted, in MiB (default DEFAULT_MAX_REQUEST_MB). */
+  readonly maxMessageMb?: number | undefined;
   /** Caps the database file at this many MiB: writes past it fail as on a full disk. */
   readonly maxDbMb?: number | undefined;
 }
@@ -53,6 +55,7 @@ export async function startApp(config: AppConfig, log: Logger): Promise<RunningA
   const grpcServer = await startGrpcServer(service, log.child({ adapter: 'grpc' }), {
     host: config.host,
     port: config.grpcPort,
+    maxRequestMb: config.maxMessageMb,
     token: config.token,
     onCall: metrics.rpc,
   });

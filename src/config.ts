@@ -24,6 +24,7 @@ const schema = z.object({
   token: z.string().min(16, 'must be at least 16 characters').optional(),
   allowUnauthenticated: z.boolean(),
   maxDbMb: z.coerce.number().positive('must be > 0').optional(),
+  maxMessageMb: z.coerce.number().min(1.25, 'must be >= 1.25 (a report of b = 65,536)').max(1024, 'must be <= 1024').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 
@@ -42,6 +43,8 @@ export const USAGE = `Usage: recency-sampler [options]
   --allow-unauthenticated
                          serve a non-loopback --host without --token (env RS_ALLOW_UNAUTHENTICATED=1); without
                          it the service refuses: anyone who reaches the port could delete samplers
+  --max-message-mb MB    largest gRPC request, decoded on the service's one thread (env RS_MAX_MESSAGE_MB,
+                         default 1.25); larger ones answer RESOURCE_EXHAUSTED unread
   --max-db-mb MB         cap the database file; writes past it answer RESOURCE_EXHAUSTED, as on a full disk,
                          and clients retry (env RS_MAX_DB_MB, default: no cap)
   --help                 print this and exit`;
@@ -61,6 +64,7 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
       token: { type: 'string' },
       'allow-unauthenticated': { type: 'boolean' },
       'max-db-mb': { type: 'string' },
+      'max-message-mb': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -77,6 +81,7 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
     token: values.token ?? (env.RS_TOKEN || undefined),
     allowUnauthenticated: values['allow-unauthenticated'] ?? ['1', 'true', 'yes'].includes((env.RS_ALLOW_UNAUTHENTICATED ?? '').toLowerCase()),
     maxDbMb: values['max-db-mb'] ?? env.RS_MAX_DB_MB,
+    maxMessageMb: values['max-message-mb'] ?? env.RS_MAX_MESSAGE_MB,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

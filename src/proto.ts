@@ -8,8 +8,14 @@ import type { ProtoGrpcType } from './generated/sampler.js';
 export const PROTO_ROOT = fileURLToPath(new URL('../proto', import.meta.url));
 export const PROTO_FILE = 'recency_sampler/v1/sampler.proto';
 
-/** Larger than gRPC's 4 MiB default: a report of a whole epoch's predictions may be large. */
+/** Answers may be large: NextBatches of 64 steps of b = 65,536 with loss weights is 32 MiB. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/**
+ * Requests are decoded on the one event loop, so their size bounds the stall one call can cause
+ * (about 70 ms per MiB of small varints here). The largest report is a share of b = 65,536 with
+ * every field, 1 MiB packed; clients split bulk calls to fit. --max-message-mb overrides it.
+ */
+export const DEFAULT_MAX_REQUEST_MB = 1.25;
 
 let loaded: ProtoGrpcType | undefined;
 

@@ -59,6 +59,8 @@ export class FrozenDistribution {
   /** The level id of each group; groups are sorted by total mass, largest first, so scans end early. */
   readonly groupLevel: Uint16Array;
   readonly totalWeight: number;
+  /** The largest s^F of a sample. */
+  private readonly heaviest: number;
 
   /**
    * @param levelOfSample each sample's level id at the epoch start (read, not kept)
@@ -92,6 +94,7 @@ export class FrozenDistribution {
       total += this.weight[g]! * counts[l]!;
     }
     this.totalWeight = total;
+    this.heaviest = this.weight.reduce((a, b) => Math.max(a, b), 0);
     this.memberMask = this.size.map((n) => (n <= 1 ? 0 : 2 ** Math.ceil(Math.log2(n)) - 1));
     [this.aliasThreshold, this.aliasOf] = aliasTable(this.weight.map((w, g) => w * this.size[g]!), total);
 
@@ -162,13 +165,17 @@ export class FrozenDistribution {
    * this distribution and the generator's state.
    */
   draw(count: number, rng: Rng): Uint32Array {
-    return count * 8 <= this.order.length ? this.drawByRejection(count, rng) : this.drawBySwaps(count, rng);
+    // Rejection redraws picks of samples already taken: it is chosen only when `count` of the
+    // heaviest samples hold at most 1/8 of the mass, so fewer than 1/8 of picks are redone whatever
+    // P's skew; otherwise the swaps' O(count x groups) bound holds.
+    return count * this.heaviest <= this.totalWeight / 8 ? this.drawByRejection(count, rng) : this.drawBySwaps(count, rng);
   }
 
   /**
-   * For b << N: draw from the full P (binary search over group masses, then a uniform member) and
-   * redraw a sample already in the batch. Conditioned on acceptance, a draw follows P renormalised
-   * over the samples not yet taken: exactly successive sampling, with under 1/8 of draws redone.
+   * For b << N under a mild P: draw from the full P (alias table over groups, then a uniform
+   * member) and redraw a sample already in the batch. Conditioned on acceptance, a draw follows P
+   * renormalised over the samples not yet taken: exactly successive sampling, with under 1/8 of
+   * draws redone (see draw()).
    */
   private drawByRejection(count: number, rng: Rng): Uint32Array {
     // Positions in order[] identify samples, so duplicates are caught in a small open-addressing

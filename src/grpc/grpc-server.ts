@@ -7,7 +7,7 @@ import type { Batch } from '../generated/recency_sampler/v1/Batch.js';
 import type { CreateSamplerRequest__Output } from '../generated/recency_sampler/v1/CreateSamplerRequest.js';
 import type { Sampler } from '../generated/recency_sampler/v1/Sampler.js';
 import type { SamplerServiceHandlers } from '../generated/recency_sampler/v1/SamplerService.js';
-import { MAX_MESSAGE_BYTES, samplerProto } from '../proto.js';
+import { DEFAULT_MAX_REQUEST_MB, MAX_MESSAGE_BYTES, samplerProto } from '../proto.js';
 import type { ReportPredictionsRequest__Output } from '../generated/recency_sampler/v1/ReportPredictionsRequest.js';
 import type { BatchView, ReportRequest, SamplerService, SamplerView } from '../service/sampler-service.js';
 import { bearerCheck } from '../auth.js';
@@ -18,6 +18,8 @@ import { statusName, toServiceError } from './status.js';
 export interface GrpcServerOptions {
   readonly host: string;
   readonly port: number;
+  /** Largest request accepted, in MiB (default DEFAULT_MAX_REQUEST_MB); larger ones are RESOURCE_EXHAUSTED, undecoded. */
+  readonly maxRequestMb?: number | undefined;
   /** When set, every call must carry `authorization: Bearer <token>` metadata. */
   readonly token?: string | undefined;
   /** Told of every finished call: method, status name, seconds. */
@@ -152,7 +154,7 @@ export async function startGrpcServer(
   options: GrpcServerOptions,
 ): Promise<RunningGrpcServer> {
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_receive_message_length': Math.floor((options.maxRequestMb ?? DEFAULT_MAX_REQUEST_MB) * 2 ** 20),
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
   server.addService(samplerProto().recency_sampler.v1.SamplerService.service, samplerHandlers(service, log, options));

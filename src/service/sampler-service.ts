@@ -256,9 +256,15 @@ export class SamplerService {
       throw failedPrecondition('world_size', `step ${step} was split among ${worldSize} ranks, got world_size ${request.worldSize}`);
     }
     const rank = checkRank(request.rank, worldSize);
+    const share = shareOf(served.indices, rank, worldSize);
+    // Before any per-element work: an oversized report costs one comparison.
+    const length = request.indices?.length ?? 0;
+    if (length > share.length) {
+      throw invalidArgument('indices', `must hold at most the ${share.length} indices of rank ${rank}'s share of step ${step}, got ${length}`);
+    }
     const report = checkReport(config, request);
     checkStrategyFields(config, report);
-    checkWithinShare(report.indices, shareOf(served.indices, rank, worldSize), step, rank);
+    checkWithinShare(report.indices, share, step, rank);
     return { runtime, record: { step, rank, ...report } };
   }
 

@@ -86,4 +86,28 @@ describe('FrozenDistribution (spec section 3)', () => {
     assert.equal(d.probabilityOf(150), p);
     assert.equal(p, d.probabilityOfLevel(2));
   });
+
+  it('draws a batch in bounded time however skewed P is: one unseen sample at s = 1e12 among 9,999 certain ones', { timeout: 10_000 }, () => {
+    // Level 0 (F = 1): sample 0 alone, with 10^8 times the mass of all others together. Drawing by
+    // rejection would redraw it ~10^8 times per further pick.
+    const level = new Uint16Array(10_000).fill(1);
+    level[0] = 0;
+    const d = new FrozenDistribution(level, [1, 0], 1e12);
+    const rng = new Rng(11);
+    const batches = 300;
+    const included = new Float64Array(10_000);
+    for (let n = 0; n < batches; n++) {
+      const batch = d.draw(100, rng);
+      assert.equal(new Set(batch).size, 100, 'distinct');
+      assert.equal(batch[0], 0, 'the heavy sample comes first (P > 1 - 1e-8)');
+      for (const i of batch) included[i]! += 1;
+    }
+    // The other 99 picks are uniform over the 9,999 certain samples: each is in a batch with
+    // probability 99 / 9,999. Chi-squared over 10 bins of 999/1,000 samples, p = 0.001.
+    const bins = new Float64Array(10);
+    for (let i = 1; i < 10_000; i++) bins[Math.min(9, Math.floor((i - 1) / 1000))]! += included[i]!;
+    const expected = Array.from({ length: 10 }, (_, b) => (batches * 99 * (b === 9 ? 999 : 1000)) / 9_999);
+    const x2 = chiSquared(bins, expected);
+    assert.ok(x2 < chiSquaredCritical001(9), `chi2 = ${x2}`);
+  });
 });

@@ -158,6 +158,16 @@ def _fill_report(request: Any, sampler: str, step: int, indices: Any, labels: An
     return request
 
 
+# The service's limits on one ReportPredictionsBulk call: 256 reports, and 1.25 MiB a request.
+_MAX_REPORTS_PER_CALL = 256
+_MAX_CALL_BYTES = 1 << 20
+
+
+def _packed_size(values: Any) -> int:
+    """Bytes a field takes packed: 4 per element, or the length of bytes already packed."""
+    return 0 if values is None else len(values) if isinstance(values, bytes) else 4 * len(values)
+
+
 def _storage_full(error: grpc.RpcError) -> bool:
     # Only the service's storage: grpc's own RESOURCE_EXHAUSTED (a message over the size limit)
     # would fail the same way every time.
@@ -170,8 +180,8 @@ class SamplerClient:
     Calls that are safe to repeat (all but delete_sampler) are retried on UNAVAILABLE and on a
     full disk (RESOURCE_EXHAUSTED from the service's storage), with exponential backoff up to
     ``max_backoff`` seconds, for up to ``retry_timeout`` seconds, so a service restart or a disk
-    being cleared is ridden out; the service's idempotency makes a retried report count once. Other errors raise at once, as
-    subclasses of :class:`recency_sampler.errors.SamplerError` naming the offending field.
+    being cleared is ridden out; the service's idempotency makes a retried report count once.
+    Other errors raise at once, as subclasses of :class:`recency_sampler.errors.SamplerError` naming the offending field.
     """
 
     def __init__(self, target: str, *, timeout: float = 30.0, retry_timeout: float = 60.0,
@@ -267,13 +277,25 @@ class SamplerClient:
 
     def report_many(self, sampler: str, reports: Sequence[Tuple[Any, ...]], *, rank: int = 0,
                     world_size: int = 0) -> List[ReportResult]:
-        """Several reports of one rank in one call (up to 256), each (step, indices, predicted_labels)
-        or (step, indices, predicted_labels, losses, true_class_probs) with None for a missing
-        field: all recorded, or none if one is invalid."""
-        request = pb.ReportPredictionsBulkRequest()
+        """Several reports of one rank, each (step, indices, predicted_labels) or (step, indices,
+        predicted_labels, losses, true_class_probs) with None for a missing field. Sent in calls of
+        at most 256 reports and 1 MiB (the service refuses larger requests unread), each recorded
+        whole or not at all."""
+        results: List[ReportResult] = []
+        request, size = pb.ReportPredictionsBulkRequest(), 0
         for report in reports:  # built in place: no message copied
             step, indices, labels, losses, probs = (tuple(report) + (None, None))[:5]
+            bytes_ = sum(_packed_size(x) for x in (indices, labels, losses, probs)) + 64
+            if len(request.reports) == _MAX_REPORTS_PER_CALL or (request.reports and size + bytes_ > _MAX_CALL_BYTES):
+                results += self._send_reports(request)
+                request, size = pb.ReportPredictionsBulkRequest(), 0
             _fill_report(request.reports.add(), sampler, step, indices, labels, rank, world_size, losses, probs)
+            size += bytes_
+        if request.reports:
+            results += self._send_reports(request)
+        return results
+
+    def _send_reports(self, request: Any) -> List[ReportResult]:
         return [ReportResult(accepted=r.accepted, duplicate=r.duplicate)
                 for r in self._call("ReportPredictionsBulk", request).results]
 

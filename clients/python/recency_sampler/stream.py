@@ -441,7 +441,7 @@ class BatchStream:
 
     # -- plumbing -------------------------------------------------------------------------
     def _send(self, items: List[Any]) -> None:
-        """In the sender thread: the arithmetic of the queued reports, then calls of REPORT_CHUNK."""
+        """In the sender thread: the arithmetic of the queued reports, then the calls."""
         reports: List[Report] = []
         tensors = [item for item in items if isinstance(item, Deferred) and not isinstance(item.outputs, np.ndarray)]
         for item in items:
@@ -454,8 +454,8 @@ class BatchStream:
             from ._torch_reports import resolve_deferred  # only reached when torch tensors were reported
 
             reports.extend(resolve_deferred(tensors))
-        for i in range(0, len(reports), REPORT_CHUNK):
-            self.client.report_many(self.name, reports[i:i + REPORT_CHUNK], rank=self.rank, world_size=self.world_size)
+        # report_many splits them into calls the service accepts (256 reports, 1 MiB).
+        self.client.report_many(self.name, reports, rank=self.rank, world_size=self.world_size)
 
     def raise_if_failed(self) -> None:
         if self._outbox.error is not None:

@@ -139,6 +139,16 @@ def test_a_killed_and_restarted_service_is_ridden_out_with_no_report_lost_or_dou
         service.stop()
 
 
+def test_report_many_splits_what_one_request_cannot_carry(client, name):
+    # 20 reports of 20,000 predictions: 3.2 MB, past the service's 1.25 MiB request limit.
+    client.create_sampler(name, **{**CONFIG, "dataset_size": 100_000, "batch_size": 20_000, "epochs": 5})
+    batches = client.next_batches(name, 0, 5) + client.next_batches(name, 5, 5) + client.next_batches(name, 10, 5) \
+        + client.next_batches(name, 15, 5)
+    results = client.report_many(name, [(b.step, b.packed, np.ones(len(b.array), np.int64)) for b in batches])
+    assert [r.accepted for r in results] == [20_000] * 20 and not any(r.duplicate for r in results)
+    assert client.get_sampler(name).predictions_received == 400_000
+
+
 def test_a_full_disk_is_waited_out_and_the_report_lands_once(tmp_path):
     from recency_sampler import StorageFull
 

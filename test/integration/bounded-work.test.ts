@@ -1,0 +1,95 @@
+// No request can stall the others: while oversized or pathological calls run against the real
+// server process, a /healthz probe every 5 ms never waits 100 ms or more. Decoding the largest
+// request under the size limit is the one cost the limit bounds instead (about 90 ms here).
+import * as grpc from '@grpc/grpc-js';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SamplerClient } from '../../src/client/sampler-client.js';
+import { samplerProto } from '../../src/proto.js';
+import { spawnServer } from '../helpers/server.js';
+import { tempDbPath } from '../helpers/temp.js';
+
+/** Probes /healthz back to back, 5 ms apart, until stopped; resolves to the slowest answer in ms. */
+function probe(httpPort: number): { stop: () => Promise<number> } {
+  let running = true;
+  let slowest = 0;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      await fetch(`http://127.0.0.1:${httpPort}/healthz`);
+      slowest = Math.max(slowest, performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return slowest;
+    },
+  };
+}
+
+describe('bounded work per request', () => {
+  it('keeps /healthz under 100 ms through a skewed P, a 2M-prediction report and the widest batch', async (t) => {
+    const server = await spawnServer(tempDbPath(t));
+    t.after(async () => {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    });
+    const target = `127.0.0.1:${server.grpcPort}`;
+    const client = new SamplerClient(target);
+    t.after(() => client.close());
+    const service = samplerProto().recency_sampler.v1.SamplerService.service;
+
+    // Set-up (not probed). Skewed: one sample never reported (F = 1) at s0 = 1e12, all others F = 0.
+    await client.createSampler('skewed', { datasetSize: 1000, numClasses: 4, batchSize: 100, epochs: 100, window: 1, warmupEpochs: 1, initialPressure: 1e12 });
+    for (let step = 0; step < 10; step++) {
+      const { indices } = await client.nextBatch({ sampler: 'skewed', step });
+      const reported = indices.filter((i) => i !== 0);
+      await client.reportPredictions({ sampler: 'skewed', step, indices: reported, predictedLabels: reported.map(() => 1) });
+    }
+    await client.createSampler('small', { datasetSize: 1000, numClasses: 4, batchSize: 100, epochs: 3 });
+    await client.nextBatch({ sampler: 'small', step: 0 });
+    await client.createSampler('large', { datasetSize: 200_000, numClasses: 10, batchSize: 65_536, epochs: 3, warmupEpochs: 1 });
+    // Reports of predictions for a batch of 100, serialized before the probe starts: 2,000,000 (6 MB,
+    // past the 1.25 MiB request limit) and 430,000 (1.29 MB of 1- and 2-byte varints: about the
+    // most elements a request under the limit can make the service decode).
+    const report = (n: number) => {
+      const indices = Array.from({ length: n }, (_, i) => i % 1000);
+      return service.ReportPredictions.requestSerialize({ sampler: 'small', step: 0, indices, predictedLabels: indices.map(() => 1) });
+    };
+    const [oversized, largest] = [report(2_000_000), report(430_000)];
+    assert.ok(largest.length < 1.25 * 2 ** 20 && oversized.length > 1.25 * 2 ** 20);
+    const Raw = grpc.makeGenericClientConstructor({}, 'raw');
+    const raw = new Raw(target, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1 });
+    t.after(() => raw.close());
+
+    await probe(server.httpPort).stop(); // the probe's own first request opens its connection
+    const send = (bytes: Buffer) =>
+      new Promise<grpc.ServiceError | null>((resolve) =>
+        raw.makeUnaryRequest(`/recency_sampler.v1.SamplerService/ReportPredictions`, (b: Buffer) => b, (b: Buffer) => b, bytes, (e) => resolve(e)),
+      );
+
+    // The defects this bounds: each once stalled every client for seconds.
+    let probing = probe(server.httpPort);
+    const skewed = await client.nextBatch({ sampler: 'skewed', step: 10 });
+    assert.ok(skewed.indices.includes(0), 'the one uncertain sample is drawn');
+    const unread = await send(oversized);
+    assert.equal(unread?.code, grpc.status.RESOURCE_EXHAUSTED, unread?.details);
+    const widest = await client.nextBatch({ sampler: 'large', step: 4, packed: true }); // epoch 1: adaptive, frozen now
+    assert.equal(widest.globalBatchSize, 65_536);
+    const slowest = await probing.stop();
+    t.diagnostic(`slowest /healthz through a skewed P, an oversized report and the widest batch: ${slowest.toFixed(1)} ms`);
+    assert.ok(slowest < 100, `/healthz waited ${slowest.toFixed(0)} ms`);
+
+    // The most a request under the size limit can cost: decoding it (then it is refused).
+    probing = probe(server.httpPort);
+    const refused = await send(largest);
+    assert.equal(refused?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(refused?.details ?? '', /^indices: must hold at most the 100 indices of rank 0's share of step 0, got 430000/);
+    const decoding = await probing.stop();
+    t.diagnostic(`slowest /healthz while the largest request under the limit is decoded: ${decoding.toFixed(1)} ms`);
+    assert.ok(decoding < 250, `/healthz waited ${decoding.toFixed(0)} ms`);
+  });
+});
