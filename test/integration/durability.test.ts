@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SamplerClient } from '../../src/client/sampler-client.js';
+import { Rng } from '../../src/core/random.js';
 import { predictBatch } from '../../src/sim/synthetic-model.js';
 import { spawnServer, type ServerProcess } from '../helpers/server.js';
 import { tempDbPath } from '../helpers/temp.js';
@@ -85,6 +86,75 @@ describe('durability of the real server process', () => {
     const second = await checkAfterRestart(db, traffic);
     second.child.kill('SIGKILL');
     await second.exited;
+  });
+
+  it('after kill -9 at random instants, serves every received share again identically, with its split, counts draws once and takes every report', async (t) => {
+    const db = tempDbPath(t);
+    const config2 = { ...config, batchSize: 20, datasetSize: 400 }; // 20 steps per epoch
+    const received = new Map<string, number[]>(); // "step/rank" -> the share the client got
+    const acknowledged = new Set<string>();
+    const rng = new Rng(9);
+    let next = 0; // the first step not yet received by both ranks
+    for (let round = 0; round < 6; round++) {
+      const server = await spawnServer(db, ['--snapshot-every', '700']);
+      const client = new SamplerClient(`127.0.0.1:${server.grpcPort}`);
+      if (round === 0) await client.createSampler('job', config2);
+      // Kill at a random instant 20 to 400 ms into the traffic: mid-call, between calls, after a
+      // batch was committed but before its answer left.
+      setTimeout(() => server.child.kill('SIGKILL'), 20 + rng.nextInt(381));
+      try {
+        for (; ; next++) {
+          const shares = await Promise.all([0, 1].map((rank) => client.nextBatch({ sampler: 'job', step: next, rank, worldSize: 2 })));
+          shares.forEach((share, rank) => received.set(`${next}/${rank}`, share.indices));
+          await Promise.all(
+            shares.map(async (share, rank) => {
+              const request = { sampler: 'job', step: next, rank, indices: share.indices, predictedLabels: predictBatch(model, share.indices, next) };
+              const result = await client.reportPredictions(request);
+              acknowledged.add(`${next}/${rank}`);
+              assert.equal(result.duplicate, false);
+            }),
+          );
+        }
+      } catch {
+        // the kill: whatever was in flight is lost to the client
+      }
+      client.close();
+      await server.exited;
+    }
+    const server = await spawnServer(db);
+    const client = new SamplerClient(`127.0.0.1:${server.grpcPort}`);
+    try {
+      assert.ok(received.size > 40, `only ${received.size} shares received`);
+      const global = new Map<number, number[]>();
+      for (let step = 0; step <= next + 1; step++) {
+        const shares = await Promise.all([0, 1].map((rank) => client.nextBatch({ sampler: 'job', step, rank, worldSize: 2 })));
+        shares.forEach((share, rank) => {
+          const before = received.get(`${step}/${rank}`);
+          if (before) assert.deepEqual(share.indices, before, `step ${step} rank ${rank} changed`);
+        });
+        global.set(step, shares.flatMap((s) => s.indices));
+        if (received.has(`${step}/0`) || received.has(`${step}/1`)) {
+          await assert.rejects(client.nextBatch({ sampler: 'job', step, worldSize: 1 }), /split among 2 ranks/, `the split of step ${step} changed`);
+        }
+      }
+      // Every share received is reported now: acknowledged ones are duplicates, the rest are taken.
+      for (const [key, indices] of received) {
+        const [step, rank] = key.split('/').map(Number) as [number, number];
+        const result = await client.reportPredictions({ sampler: 'job', step, rank, indices, predictedLabels: predictBatch(model, indices, step) });
+        assert.equal(result.duplicate, acknowledged.has(key), `report of ${key}`);
+      }
+      // Draws counted once: each sample's count equals its appearances in the stored batches.
+      const expected = new Array<number>(config2.datasetSize).fill(0);
+      for (const indices of global.values()) for (const i of indices) expected[i]! += 1;
+      const exported = await (await fetch(`http://127.0.0.1:${server.httpPort}/v1/samplers/job/export?format=jsonl`)).text();
+      const drawn = exported.trim().split('\n').map((line) => (JSON.parse(line) as { drawn: number }).drawn);
+      assert.deepEqual(drawn, expected);
+      t.diagnostic(`${received.size} shares received over 6 kills, ${acknowledged.size} reports acknowledged`);
+    } finally {
+      client.close();
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
   });
 
   it('finishes calls in flight on SIGTERM, snapshots and closes cleanly', async (t) => {
