@@ -7,7 +7,7 @@ import { isLoopback } from './config.js';
 import { buildHttpServer } from './http/http-server.js';
 import { createMetrics, timedStorage } from './metrics.js';
 import { SamplerService } from './service/sampler-service.js';
-import { SqliteStorage, type Synchronous } from './storage/sqlite-storage.js';
+import { damaged, SqliteStorage, type Synchronous } from './storage/sqlite-storage.js';
 
 export interface AppConfig {
   readonly host: string;
@@ -45,10 +45,20 @@ export async function startApp(config: AppConfig, log: Logger): Promise<RunningA
   });
   const storage = timedStorage(sqlite, metrics.dbWrite);
   const started = performance.now();
-  const service = new SamplerService(storage, log.child({ component: 'service' }), {
-    ...(config.snapshotEveryPredictions === undefined ? {} : { snapshotEveryPredictions: config.snapshotEveryPredictions }),
-    events: { reports: metrics.reports, batchServed: metrics.batchServed },
-  });
+  let service: SamplerService;
+  try {
+    service = new SamplerService(storage, log.child({ component: 'service' }), {
+      ...(config.snapshotEveryPredictions === undefined ? {} : { snapshotEveryPredictions: config.snapshotEveryPredictions }),
+      events: { reports: metrics.reports, batchServed: metrics.batchServed },
+    });
+  } catch (error) {
+    try {
+      sqlite.close();
+    } catch {
+      // closing a damaged file may fail too; the error that matters is the one above
+    }
+    throw damaged(config.db, error) ?? error;
+  }
   metrics.watch(service);
   log.info({ db: config.db, ms: Math.round(performance.now() - started) }, 'database open, recovery done');
   let ready = true;

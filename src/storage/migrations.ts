@@ -72,6 +72,16 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE snapshots ADD COLUMN prob_m2 BLOB;
   ALTER TABLE snapshot_frozen ADD COLUMN weights BLOB;
   `,
+  // 3: a CRC-32 per row of what recovery reads (src/storage/checksum.ts); NULL in older rows.
+  `
+  ALTER TABLE batches ADD COLUMN checksum INTEGER;
+  ALTER TABLE reports ADD COLUMN checksum INTEGER;
+  ALTER TABLE snapshots ADD COLUMN checksum INTEGER;
+  ALTER TABLE snapshot_frozen ADD COLUMN checksum INTEGER;
+  ALTER TABLE samplers ADD COLUMN checksum INTEGER;
+  ALTER TABLE freezes ADD COLUMN checksum INTEGER;
+  ALTER TABLE epoch_stats ADD COLUMN checksum INTEGER;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

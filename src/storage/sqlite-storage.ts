@@ -8,6 +8,8 @@ import { withLaterDefaults, type SamplerConfig } from '../core/sampler-config.js
 import { fromBlob, toBlob } from './bytes.js';
 import { CHECKPOINT_EVERY_BYTES, Checkpointer } from './checkpointer.js';
 import { WriterLock } from './writer-lock.js';
+import { rowChecksum, verifyRow } from './checksum.js';
+import { StorageRefused } from './storage-refused.js';
 import { migrate } from './migrations.js';
 import type {
   EpochStats,
@@ -48,6 +50,7 @@ interface ReportRow {
   labels: Buffer;
   losses: Buffer | null;
   probs: Buffer | null;
+  checksum: number | null;
 }
 
 interface SnapshotRow {
@@ -68,6 +71,7 @@ interface SnapshotRow {
   last_reported: Buffer | null;
   counted_steps: string | null;
   rank_reports: string | null;
+  checksum: number | null;
 }
 
 const SNAPSHOT_COLUMNS: readonly (keyof SnapshotRow)[] = [
@@ -92,29 +96,44 @@ const SNAPSHOT_COLUMNS: readonly (keyof SnapshotRow)[] = [
 
 const orNull = (view: ArrayBufferView | undefined) => (view ? toBlob(view) : null);
 
+/** A refusal naming the file and the fix when SQLite finds the file damaged or not a database at all. */
+export function damaged(path: string, error: unknown): StorageRefused | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== 'SQLITE_CORRUPT' && code !== 'SQLITE_NOTADB' && !(typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'))) return undefined;
+  return new StorageRefused(
+    `database ${path} is damaged (${code}: ${(error as Error).message}). Restore the file from a backup, ` +
+      'or move it away to start with an empty database',
+  );
+}
+
 export class SqliteStorage implements Storage {
-  private readonly db: Database.Database;
+  private readonly db!: Database.Database;
   private readonly statements;
   private readonly checkpointer: Checkpointer | undefined;
   private readonly lock: WriterLock | undefined;
 
-  constructor(path: string, options: SqliteOptions = {}) {
+  constructor(
+    private readonly path: string,
+    options: SqliteOptions = {},
+  ) {
     if (path !== ':memory:') {
       mkdirSync(dirname(path), { recursive: true });
       this.lock = new WriterLock(path);
     }
     try {
       this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      this.db.pragma('foreign_keys = ON');
+      if (options.maxPageCount !== undefined) this.db.pragma(`max_page_count = ${options.maxPageCount}`);
+      this.db.pragma('busy_timeout = 5000'); // the checkpoint worker's connection may hold a lock briefly
+      this.checkIntegrity();
+      migrate(this.db);
     } catch (error) {
+      if (this.db?.open) this.db.close();
       this.lock?.release();
-      throw error;
+      throw damaged(path, error) ?? error;
     }
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
-    this.db.pragma('foreign_keys = ON');
-    if (options.maxPageCount !== undefined) this.db.pragma(`max_page_count = ${options.maxPageCount}`);
-    this.db.pragma('busy_timeout = 5000'); // the checkpoint worker's connection may hold a lock briefly
-    migrate(this.db);
     if (path !== ':memory:' && options.checkpointInWorker !== false) {
       this.db.pragma('wal_autocheckpoint = 0');
       // When a write rewinds the checkpointed WAL, the file is cut back to this size, so a burst
@@ -124,55 +143,58 @@ export class SqliteStorage implements Storage {
     }
     const db = this.db;
     this.statements = {
-      samplers: db.prepare<[], { id: number; name: string; config: string; created_at: string }>(
-        'SELECT id, name, config, created_at FROM samplers ORDER BY id',
+      samplers: db.prepare<[], { id: number; name: string; config: string; created_at: string; checksum: number | null }>(
+        'SELECT id, name, config, created_at, checksum FROM samplers ORDER BY id',
       ),
-      insertSampler: db.prepare('INSERT INTO samplers (name, config, created_at) VALUES (?, ?, ?)'),
+      insertSampler: db.prepare('INSERT INTO samplers (name, config, created_at, checksum) VALUES (?, ?, ?, ?)'),
       deleteSampler: db.prepare('DELETE FROM samplers WHERE id = ?'),
-      findBatch: db.prepare<[number, number], { world_size: number; indices: Buffer }>(
-        'SELECT world_size, indices FROM batches WHERE sampler_id = ? AND step = ?',
+      findBatch: db.prepare<[number, number], { world_size: number; indices: Buffer; checksum: number | null }>(
+        'SELECT world_size, indices, checksum FROM batches WHERE sampler_id = ? AND step = ?',
       ),
-      insertBatch: db.prepare('INSERT OR IGNORE INTO batches (sampler_id, step, world_size, indices) VALUES (?, ?, ?, ?)'),
+      insertBatch: db.prepare('INSERT OR IGNORE INTO batches (sampler_id, step, world_size, indices, checksum) VALUES (?, ?, ?, ?, ?)'),
       highestBatchStep: db.prepare<[number], { step: number | null }>('SELECT MAX(step) AS step FROM batches WHERE sampler_id = ?'),
       appendReport: db.prepare(
-        `INSERT INTO reports (sampler_id, step, rank, indices, labels, losses, probs)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sampler_id, step, rank) DO NOTHING`,
+        `INSERT INTO reports (sampler_id, step, rank, indices, labels, losses, probs, checksum)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sampler_id, step, rank) DO NOTHING`,
       ),
       reportsAfter: db.prepare<[number, number], ReportRow>(
-        `SELECT seq, step, rank, indices, labels, losses, probs FROM reports
+        `SELECT seq, step, rank, indices, labels, losses, probs, checksum FROM reports
          WHERE sampler_id = ? AND seq > ? ORDER BY seq`,
       ),
-      recordFreeze: db.prepare('INSERT OR REPLACE INTO freezes (sampler_id, epoch, seq) VALUES (?, ?, ?)'),
-      loadFreezes: db.prepare<[number], FreezePoint>('SELECT epoch, seq FROM freezes WHERE sampler_id = ? ORDER BY seq, epoch'),
+      recordFreeze: db.prepare('INSERT OR REPLACE INTO freezes (sampler_id, epoch, seq, checksum) VALUES (?, ?, ?, ?)'),
+      loadFreezes: db.prepare<[number], FreezePoint & { checksum: number | null }>(
+        'SELECT epoch, seq, checksum FROM freezes WHERE sampler_id = ? ORDER BY seq, epoch',
+      ),
       writeSnapshot: db.prepare<[SnapshotRow & { sampler_id: number }]>(
-        `INSERT OR REPLACE INTO snapshots (sampler_id, ${SNAPSHOT_COLUMNS.join(', ')})
-         VALUES (@sampler_id, ${SNAPSHOT_COLUMNS.map((c) => `@${c}`).join(', ')})`,
+        `INSERT OR REPLACE INTO snapshots (sampler_id, ${SNAPSHOT_COLUMNS.join(', ')}, checksum)
+         VALUES (@sampler_id, ${SNAPSHOT_COLUMNS.map((c) => `@${c}`).join(', ')}, @checksum)`,
       ),
-      loadSnapshot: db.prepare<[number], SnapshotRow>(`SELECT ${SNAPSHOT_COLUMNS.join(', ')} FROM snapshots WHERE sampler_id = ?`),
-      batchesFrom: db.prepare<[number, number], { step: number; indices: Buffer }>(
-        'SELECT step, indices FROM batches WHERE sampler_id = ? AND step >= ? ORDER BY step',
+      loadSnapshot: db.prepare<[number], SnapshotRow>(`SELECT ${SNAPSHOT_COLUMNS.join(', ')}, checksum FROM snapshots WHERE sampler_id = ?`),
+      batchesFrom: db.prepare<[number, number], { step: number; world_size: number; indices: Buffer; checksum: number | null }>(
+        'SELECT step, world_size, indices, checksum FROM batches WHERE sampler_id = ? AND step >= ? ORDER BY step',
       ),
-      recordEpochStats: db.prepare('INSERT OR REPLACE INTO epoch_stats (sampler_id, epoch, stats) VALUES (?, ?, ?)'),
-      loadEpochStats: db.prepare<[number], { stats: string }>('SELECT stats FROM epoch_stats WHERE sampler_id = ? ORDER BY epoch'),
-      frozenLevels: db.prepare<[number, number], { level: Buffer; weights: Buffer | null }>(
-        'SELECT level, weights FROM snapshot_frozen WHERE sampler_id = ? AND epoch = ?',
+      recordEpochStats: db.prepare('INSERT OR REPLACE INTO epoch_stats (sampler_id, epoch, stats, checksum) VALUES (?, ?, ?, ?)'),
+      loadEpochStats: db.prepare<[number], { epoch: number; stats: string; checksum: number | null }>(
+        'SELECT epoch, stats, checksum FROM epoch_stats WHERE sampler_id = ? ORDER BY epoch',
+      ),
+      frozenLevels: db.prepare<[number, number], { level: Buffer; weights: Buffer | null; checksum: number | null }>(
+        'SELECT level, weights, checksum FROM snapshot_frozen WHERE sampler_id = ? AND epoch = ?',
       ),
       deleteFrozen: db.prepare('DELETE FROM snapshot_frozen WHERE sampler_id = ?'),
-      insertFrozen: db.prepare('INSERT INTO snapshot_frozen (sampler_id, epoch, level, weights) VALUES (?, ?, ?, ?)'),
+      insertFrozen: db.prepare('INSERT INTO snapshot_frozen (sampler_id, epoch, level, weights, checksum) VALUES (?, ?, ?, ?, ?)'),
     };
   }
 
   loadSamplers(): StoredSampler[] {
-    return this.statements.samplers.all().map((row) => ({
-      id: row.id,
-      name: row.name,
-      config: withLaterDefaults(JSON.parse(row.config) as SamplerConfig),
-      createdAt: row.created_at,
-    }));
+    return this.statements.samplers.all().map((row) => {
+      verifyRow(this.path, `sampler ${row.id}`, row.checksum, [row.name, row.config, row.created_at]);
+      return { id: row.id, name: row.name, config: withLaterDefaults(JSON.parse(row.config) as SamplerConfig), createdAt: row.created_at };
+    });
   }
 
   insertSampler(name: string, config: SamplerConfig, createdAt: string): StoredSampler {
-    const result = this.statements.insertSampler.run(name, JSON.stringify(config), createdAt);
+    const fields = [name, JSON.stringify(config), createdAt] as const;
+    const result = this.statements.insertSampler.run(...fields, rowChecksum(fields));
     return { id: Number(result.lastInsertRowid), name, config, createdAt };
   }
 
@@ -183,13 +205,16 @@ export class SqliteStorage implements Storage {
 
   findBatch(samplerId: number, step: number): StoredBatch | undefined {
     const row = this.statements.findBatch.get(samplerId, step);
-    return row && { worldSize: row.world_size, indices: fromBlob(row.indices, Uint32Array) };
+    if (!row) return undefined;
+    verifyRow(this.path, `the batch of step ${step} (sampler ${samplerId})`, row.checksum, [samplerId, step, row.world_size, row.indices]);
+    return { worldSize: row.world_size, indices: fromBlob(row.indices, Uint32Array) };
   }
 
   insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>, epochStats: readonly EpochStats[] = []): void {
     this.db.transaction(() => {
       for (const [step, batch] of batches) {
-        this.statements.insertBatch.run(samplerId, step, batch.worldSize, toBlob(batch.indices));
+        const indices = toBlob(batch.indices);
+        this.statements.insertBatch.run(samplerId, step, batch.worldSize, indices, rowChecksum([samplerId, step, batch.worldSize, indices]));
         this.checkpointer?.wrote(batch.indices.byteLength + 64);
       }
       for (const stats of epochStats) this.recordEpochStats(samplerId, stats);
@@ -198,16 +223,21 @@ export class SqliteStorage implements Storage {
 
   *batchesFrom(samplerId: number, fromStep: number): Iterable<{ step: number; indices: Uint32Array }> {
     for (const row of this.statements.batchesFrom.iterate(samplerId, fromStep)) {
+      verifyRow(this.path, `the batch of step ${row.step} (sampler ${samplerId})`, row.checksum, [samplerId, row.step, row.world_size, row.indices]);
       yield { step: row.step, indices: fromBlob(row.indices, Uint32Array) };
     }
   }
 
   recordEpochStats(samplerId: number, stats: EpochStats): void {
-    this.statements.recordEpochStats.run(samplerId, stats.epoch, JSON.stringify(stats));
+    const fields = [samplerId, stats.epoch, JSON.stringify(stats)] as const;
+    this.statements.recordEpochStats.run(...fields, rowChecksum(fields));
   }
 
   loadEpochStats(samplerId: number): EpochStats[] {
-    return this.statements.loadEpochStats.all(samplerId).map((row) => JSON.parse(row.stats) as EpochStats);
+    return this.statements.loadEpochStats.all(samplerId).map((row) => {
+      verifyRow(this.path, `the statistics of epoch ${row.epoch} (sampler ${samplerId})`, row.checksum, [samplerId, row.epoch, row.stats]);
+      return JSON.parse(row.stats) as EpochStats;
+    });
   }
 
   highestBatchStep(samplerId: number): number {
@@ -220,20 +250,15 @@ export class SqliteStorage implements Storage {
 
   private appendOne(samplerId: number, r: ReportRecord): number | undefined {
     this.checkpointer?.wrote(r.indices.byteLength + r.labels.byteLength + (r.losses?.byteLength ?? 0) + (r.trueClassProbs?.byteLength ?? 0) + 64);
-    const result = this.statements.appendReport.run(
-      samplerId,
-      r.step,
-      r.rank,
-      toBlob(r.indices),
-      toBlob(r.labels),
-      r.losses ? toBlob(r.losses) : null,
-      r.trueClassProbs ? toBlob(r.trueClassProbs) : null,
-    );
+    const fields = [samplerId, r.step, r.rank, toBlob(r.indices), toBlob(r.labels), orNull(r.losses), orNull(r.trueClassProbs)] as const;
+    const result = this.statements.appendReport.run(...fields, rowChecksum(fields));
     return result.changes === 0 ? undefined : Number(result.lastInsertRowid);
   }
 
   *reportsAfter(samplerId: number, afterSeq: number): Iterable<LoggedReport> {
     for (const row of this.statements.reportsAfter.iterate(samplerId, afterSeq)) {
+      const fields = [samplerId, row.step, row.rank, row.indices, row.labels, row.losses, row.probs];
+      verifyRow(this.path, `report ${row.seq} (sampler ${samplerId}, step ${row.step}, rank ${row.rank})`, row.checksum, fields);
       yield {
         seq: row.seq,
         step: row.step,
@@ -247,17 +272,20 @@ export class SqliteStorage implements Storage {
   }
 
   recordFreeze(samplerId: number, point: FreezePoint): void {
-    this.statements.recordFreeze.run(samplerId, point.epoch, point.seq);
+    const fields = [samplerId, point.epoch, point.seq] as const;
+    this.statements.recordFreeze.run(...fields, rowChecksum(fields));
   }
 
   loadFreezes(samplerId: number): FreezePoint[] {
-    return this.statements.loadFreezes.all(samplerId);
+    return this.statements.loadFreezes.all(samplerId).map(({ epoch, seq, checksum }) => {
+      verifyRow(this.path, `the freeze point of epoch ${epoch} (sampler ${samplerId})`, checksum, [samplerId, epoch, seq]);
+      return { epoch, seq };
+    });
   }
 
   writeSnapshot(samplerId: number, s: Snapshot): void {
     this.db.transaction(() => {
-      this.statements.writeSnapshot.run({
-        sampler_id: samplerId,
+      const row: Omit<SnapshotRow, 'checksum'> = {
         seq: s.seq,
         reports: s.reportsReceived,
         predictions: s.predictionsReceived,
@@ -275,12 +303,14 @@ export class SqliteStorage implements Storage {
         last_reported: toBlob(s.lastReported),
         counted_steps: JSON.stringify(s.countedSteps),
         rank_reports: JSON.stringify(s.rankReports),
-      });
+      };
+      const checksum = rowChecksum([samplerId, ...SNAPSHOT_COLUMNS.map((c) => row[c as keyof typeof row])]);
+      this.statements.writeSnapshot.run({ sampler_id: samplerId, ...row, checksum });
       this.statements.deleteFrozen.run(samplerId);
       for (const f of s.frozen) {
         // Levels (Recency Bias) or weights (the baselines): the other column is empty.
-        if ('level' in f) this.statements.insertFrozen.run(samplerId, f.epoch, toBlob(f.level), null);
-        else this.statements.insertFrozen.run(samplerId, f.epoch, Buffer.alloc(0), toBlob(f.weights));
+        const [level, weights] = 'level' in f ? [toBlob(f.level), null] : [Buffer.alloc(0), toBlob(f.weights)];
+        this.statements.insertFrozen.run(samplerId, f.epoch, level, weights, rowChecksum([samplerId, f.epoch, level, weights]));
       }
     })();
     const signalBytes = Object.values(s.signals).reduce((sum: number, a: ArrayBufferView | undefined) => sum + (a?.byteLength ?? 0), 0);
@@ -292,6 +322,7 @@ export class SqliteStorage implements Storage {
   loadSnapshot(samplerId: number): Snapshot | undefined {
     const row = this.statements.loadSnapshot.get(samplerId);
     if (!row) return undefined;
+    verifyRow(this.path, `the snapshot of sampler ${samplerId}`, row.checksum, [samplerId, ...SNAPSHOT_COLUMNS.map((c) => row[c])]);
     const epochs = JSON.parse(row.frozen) as number[];
     return {
       seq: row.seq,
@@ -315,12 +346,23 @@ export class SqliteStorage implements Storage {
       rankReports: row.rank_reports ? (JSON.parse(row.rank_reports) as RankReports[]) : [],
       frozen: epochs.map((epoch) => {
         const frozenRow = this.statements.frozenLevels.get(samplerId, epoch);
-        if (!frozenRow) throw new Error(`snapshot of sampler ${samplerId} lacks the state of epoch ${epoch}`);
+        if (!frozenRow) throw new StorageRefused(`database ${this.path} is damaged: the snapshot of sampler ${samplerId} lacks the state of epoch ${epoch}`);
+        verifyRow(this.path, `the held epoch ${epoch} of sampler ${samplerId}`, frozenRow.checksum, [samplerId, epoch, frozenRow.level, frozenRow.weights]);
         return frozenRow.weights
           ? { epoch, weights: fromBlob(frozenRow.weights, Float64Array) }
           : { epoch, level: fromBlob(frozenRow.level, Uint16Array) };
       }),
     };
+  }
+
+  /** SQLite's check of every page's structure (blobs' bytes are the rows' checksums' job). */
+  private checkIntegrity(): void {
+    const problems = (this.db.pragma('quick_check(5)') as { quick_check: string }[]).map((r) => r.quick_check.replace(/\s+/g, ' '));
+    if (problems.length === 1 && problems[0] === 'ok') return;
+    throw new StorageRefused(
+      `database ${this.path} is damaged (quick_check: ${problems.join('; ')}). Restore the file from a backup, ` +
+        'or move it away to start with an empty database',
+    );
   }
 
   /** Stops the checkpoint worker (it finishes a checkpoint under way), checkpoints the rest and closes. */

@@ -4,13 +4,15 @@
 import { createHash } from 'node:crypto';
 import type { RunningApp } from '../../src/app.js';
 
-export async function stateHash(app: RunningApp, samplers: readonly string[]): Promise<string> {
+/** `acrossRestarts`: leave out lastActivity, a time in this process's lifetime, not state. */
+export async function stateHash(app: RunningApp, samplers: readonly string[], acrossRestarts = false): Promise<string> {
   const hash = createHash('sha256');
   for (const name of samplers) {
     for (const path of ['', '/epochs', '/export?format=jsonl']) {
       const response = await fetch(`http://127.0.0.1:${app.httpPort}/v1/samplers/${name}${path}`);
       if (!response.ok) throw new Error(`GET ${path} of ${name}: ${response.status}`);
-      hash.update(await response.text());
+      const text = await response.text();
+      hash.update(acrossRestarts ? text.replace(/"lastActivity":(null|"[^"]*")/, '') : text);
     }
   }
   return hash.digest('hex');
