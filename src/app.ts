@@ -1,9 +1,11 @@
 // Builds the whole service from a config and a logger and returns its ports and close(). Tests
 // call this directly; src/main.ts is the only file that touches the process.
 import type { FastifyInstance } from 'fastify';
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { startGrpcServer } from './grpc/grpc-server.js';
 import { isLoopback } from './config.js';
+import type { TlsFiles } from './tls.js';
 import { buildHttpServer } from './http/http-server.js';
 import { createMetrics, timedStorage } from './metrics.js';
 import { SamplerService } from './service/sampler-service.js';
@@ -21,6 +23,9 @@ export interface AppConfig {
   readonly token?: string | undefined;
   /** Whether a non-loopback host may serve without a token (checked by src/config.ts; logged here). */
   readonly allowUnauthenticated?: boolean | undefined;
+  /** PEM files: with both, gRPC and HTTP are served over TLS. */
+  readonly tlsCert?: string | undefined;
+  readonly tlsKey?: string | undefined;
   /** Largest gRPC request accepted, in MiB (default DEFAULT_MAX_REQUEST_MB). */
   readonly maxMessageMb?: number | undefined;
   /** Caps the database file at this many MiB: writes past it fail as on a full disk. */
@@ -38,6 +43,7 @@ export interface RunningApp {
 }
 
 export async function startApp(config: AppConfig, log: Logger): Promise<RunningApp> {
+  const tls = readTls(config);
   const metrics = createMetrics();
   const sqlite = new SqliteStorage(config.db, {
     synchronous: config.synchronous,
@@ -66,10 +72,11 @@ export async function startApp(config: AppConfig, log: Logger): Promise<RunningA
     host: config.host,
     port: config.grpcPort,
     maxRequestMb: config.maxMessageMb,
+    tls,
     token: config.token,
     onCall: metrics.rpc,
   });
-  const http = await buildHttpServer({ service, log, metrics, token: config.token, ready: () => ready });
+  const http = await buildHttpServer({ service, log, metrics, token: config.token, tls, ready: () => ready });
   await http.listen({ host: config.host, port: config.httpPort });
   const address = http.server.address();
   const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
@@ -93,4 +100,17 @@ export async function startApp(config: AppConfig, log: Logger): Promise<RunningA
         log.info('closed');
       })()),
   };
+}
+
+/** The certificate and key, read once at start: a missing or unreadable file is a start-up error naming it. */
+function readTls(config: AppConfig): TlsFiles | undefined {
+  if (!config.tlsCert || !config.tlsKey) return undefined;
+  const read = (flag: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(`${flag}: cannot read ${path}: ${(error as Error).message}`);
+    }
+  };
+  return { cert: read('--tls-cert', config.tlsCert), key: read('--tls-key', config.tlsKey) };
 }

@@ -8,6 +8,7 @@ export interface BannerFacts {
   readonly httpPort: number;
   readonly db: string;
   readonly token?: string | undefined;
+  readonly tlsCert?: string | undefined;
 }
 
 export function banner(f: BannerFacts): string {
@@ -15,5 +16,6 @@ export function banner(f: BannerFacts): string {
   const host = f.host === '0.0.0.0' || f.host === '::' ? 'localhost' : f.host.includes(':') ? `[${f.host}]` : f.host;
   const db = f.db === ':memory:' ? ':memory: (nothing kept after exit)' : isAbsolute(f.db) ? f.db : resolve(f.db);
   const auth = f.token ? 'on (bearer token)' : 'off (no --token)';
-  return `recency-sampler ready: gRPC ${host}:${f.grpcPort}, dashboard http://${host}:${f.httpPort}/, database ${db}, auth ${auth}`;
+  const [grpc, scheme] = f.tlsCert ? [`gRPC ${host}:${f.grpcPort} (TLS)`, 'https'] : [`gRPC ${host}:${f.grpcPort}`, 'http'];
+  return `recency-sampler ready: ${grpc}, dashboard ${scheme}://${host}:${f.httpPort}/, database ${db}, auth ${auth}`;
 }

@@ -24,6 +24,8 @@ const schema = z.object({
   token: z.string().min(16, 'must be at least 16 characters').optional(),
   allowUnauthenticated: z.boolean(),
   maxDbMb: z.coerce.number().positive('must be > 0').optional(),
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
   maxMessageMb: z.coerce.number().min(1.25, 'must be >= 1.25 (a report of b = 65,536)').max(1024, 'must be <= 1024').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
@@ -43,6 +45,8 @@ export const USAGE = `Usage: recency-sampler [options]
   --allow-unauthenticated
                          serve a non-loopback --host without --token (env RS_ALLOW_UNAUTHENTICATED=1); without
                          it the service refuses: anyone who reaches the port could delete samplers
+  --tls-cert PATH        serve gRPC and HTTP over TLS with this PEM certificate chain (env RS_TLS_CERT);
+  --tls-key PATH         and this PEM private key (env RS_TLS_KEY): both or neither
   --max-message-mb MB    largest gRPC request, decoded on the service's one thread (env RS_MAX_MESSAGE_MB,
                          default 1.25); larger ones answer RESOURCE_EXHAUSTED unread
   --max-db-mb MB         cap the database file; writes past it answer RESOURCE_EXHAUSTED, as on a full disk,
@@ -65,6 +69,8 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
       'allow-unauthenticated': { type: 'boolean' },
       'max-db-mb': { type: 'string' },
       'max-message-mb': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -82,6 +88,8 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
     allowUnauthenticated: values['allow-unauthenticated'] ?? ['1', 'true', 'yes'].includes((env.RS_ALLOW_UNAUTHENTICATED ?? '').toLowerCase()),
     maxDbMb: values['max-db-mb'] ?? env.RS_MAX_DB_MB,
     maxMessageMb: values['max-message-mb'] ?? env.RS_MAX_MESSAGE_MB,
+    tlsCert: values['tls-cert'] ?? (env.RS_TLS_CERT || undefined),
+    tlsKey: values['tls-key'] ?? (env.RS_TLS_KEY || undefined),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -89,6 +97,9 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
     throw new Error(`--${flag}: ${issue?.message ?? 'invalid'}`);
   }
   const config = parsed.data;
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new Error(config.tlsCert ? '--tls-key: is required with --tls-cert' : '--tls-cert: is required with --tls-key');
+  }
   if (!isLoopback(config.host) && !config.token && !config.allowUnauthenticated) {
     throw new Error(
       `--host: ${config.host} is reachable from other machines, and without --token anyone who reaches it can ` +

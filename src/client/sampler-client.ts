@@ -24,9 +24,11 @@ type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 export class SamplerClient {
   private readonly stub: SamplerServiceClient;
 
-  constructor(target: string, options: { deadlineMs?: number; token?: string } = {}) {
+  /** `tlsCa`: the PEM certificate(s) to trust for a service started with --tls-cert. */
+  constructor(target: string, options: { deadlineMs?: number; token?: string; tlsCa?: Buffer } = {}) {
     const Service = samplerProto().recency_sampler.v1.SamplerService;
-    this.stub = new Service(target, grpc.credentials.createInsecure(), {
+    const credentials = options.tlsCa ? grpc.credentials.createSsl(options.tlsCa) : grpc.credentials.createInsecure();
+    this.stub = new Service(target, credentials, {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     });

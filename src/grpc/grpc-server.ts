@@ -8,6 +8,7 @@ import type { CreateSamplerRequest__Output } from '../generated/recency_sampler/
 import type { Sampler } from '../generated/recency_sampler/v1/Sampler.js';
 import type { SamplerServiceHandlers } from '../generated/recency_sampler/v1/SamplerService.js';
 import { DEFAULT_MAX_REQUEST_MB, MAX_MESSAGE_BYTES, samplerProto } from '../proto.js';
+import type { TlsFiles } from '../tls.js';
 import type { ReportPredictionsRequest__Output } from '../generated/recency_sampler/v1/ReportPredictionsRequest.js';
 import type { BatchView, ReportRequest, SamplerService, SamplerView } from '../service/sampler-service.js';
 import { bearerCheck } from '../auth.js';
@@ -20,6 +21,8 @@ export interface GrpcServerOptions {
   readonly port: number;
   /** Largest request accepted, in MiB (default DEFAULT_MAX_REQUEST_MB); larger ones are RESOURCE_EXHAUSTED, undecoded. */
   readonly maxRequestMb?: number | undefined;
+  /** Serve over TLS with this certificate and key (else plaintext). */
+  readonly tls?: TlsFiles | undefined;
   /** When set, every call must carry `authorization: Bearer <token>` metadata. */
   readonly token?: string | undefined;
   /** Told of every finished call: method, status name, seconds. */
@@ -159,7 +162,10 @@ export async function startGrpcServer(
   });
   server.addService(samplerProto().recency_sampler.v1.SamplerService.service, samplerHandlers(service, log, options));
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+    const credentials = options.tls
+      ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], false)
+      : grpc.ServerCredentials.createInsecure();
+    server.bindAsync(`${options.host}:${options.port}`, credentials, (error, bound) =>
       error ? reject(error) : resolve(bound),
     );
   });

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { bearerCheck } from '../auth.js';
 import { SamplerError } from '../core/errors.js';
 import { ERROR_TABLE, knownError } from '../error-table.js';
+import type { TlsFiles } from '../tls.js';
 import { STATUS_CODES } from 'node:http';
 import type { Metrics } from '../metrics.js';
 import {
@@ -24,6 +25,8 @@ import { exportSamples, type ExportFormat } from './sample-export.js';
 import * as schema from './schemas.js';
 
 export interface HttpOptions {
+  /** Serve HTTPS with this certificate and key (else HTTP). */
+  readonly tls?: TlsFiles | undefined;
   readonly service: SamplerService;
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -38,7 +41,9 @@ const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
 
 export async function buildHttpServer(options: HttpOptions): Promise<FastifyInstance> {
   const { service, metrics } = options;
+  // Typed as the plain-HTTP instance: routes, hooks and inject() are the same over HTTPS.
   const app = Fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     loggerInstance: options.log.child({ adapter: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     // Unknown query parameters are an error (400), not silently dropped.

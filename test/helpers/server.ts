@@ -13,13 +13,16 @@ type Hooks = { after: (fn: () => void | Promise<void>) => void };
 export async function startTestServer(
   t: Hooks,
   db = tempDbPath(t),
-  options: { token?: string; maxDbMb?: number } = {},
+  options: { token?: string; maxDbMb?: number; tlsCert?: string; tlsKey?: string; tlsCa?: Buffer } = {},
 ): Promise<{ app: RunningApp; client: SamplerClient; db: string }> {
   const app = await startApp(
-    { host: '127.0.0.1', grpcPort: 0, httpPort: 0, db, synchronous: 'NORMAL', token: options.token, maxDbMb: options.maxDbMb },
+    { host: '127.0.0.1', grpcPort: 0, httpPort: 0, db, synchronous: 'NORMAL', token: options.token, maxDbMb: options.maxDbMb, tlsCert: options.tlsCert, tlsKey: options.tlsKey },
     pino({ level: 'silent' }),
   );
-  const client = new SamplerClient(`127.0.0.1:${app.grpcPort}`, options.token ? { token: options.token } : {});
+  const client = new SamplerClient(`127.0.0.1:${app.grpcPort}`, {
+    ...(options.token ? { token: options.token } : {}),
+    ...(options.tlsCa ? { tlsCa: options.tlsCa } : {}),
+  });
   t.after(async () => {
     client.close();
     await app.close();

@@ -13,5 +13,6 @@ describe('start-up banner', () => {
     const wildcard = banner({ host: '0.0.0.0', grpcPort: 1, httpPort: 2, db: ':memory:', token: 'x'.repeat(16) });
     assert.match(wildcard, /gRPC localhost:1, dashboard http:\/\/localhost:2\/, database :memory: \(nothing kept after exit\), auth on \(bearer token\)$/);
     assert.match(banner({ host: '::1', grpcPort: 1, httpPort: 2, db: '/d' }), /gRPC \[::1\]:1, dashboard http:\/\/\[::1\]:2\//);
+    assert.match(banner({ host: '127.0.0.1', grpcPort: 1, httpPort: 2, db: '/d', tlsCert: '/c.pem' }), /gRPC 127\.0\.0\.1:1 \(TLS\), dashboard https:\/\/127\.0\.0\.1:2\//);
   });
 });

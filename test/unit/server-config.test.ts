@@ -41,6 +41,13 @@ describe('server config', () => {
     for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1']) assert.ok(parse(['--host', host]) !== 'help', host);
   });
 
+  it('takes TLS as a certificate and a key together, never one alone', () => {
+    const config = parse(['--tls-cert', 'c.pem', '--tls-key', 'k.pem']);
+    assert.ok(config !== 'help' && config.tlsCert === 'c.pem' && config.tlsKey === 'k.pem');
+    assert.throws(() => parse(['--tls-cert', 'c.pem']), /^Error: --tls-key: is required with --tls-cert/);
+    assert.throws(() => parse([], { RS_TLS_KEY: 'k.pem' }), /^Error: --tls-cert: is required with --tls-key/);
+  });
+
   it('takes a database cap in MiB and refuses one that is not positive', () => {
     const config = parse(['--max-db-mb', '512']);
     assert.ok(config !== 'help' && config.maxDbMb === 512);

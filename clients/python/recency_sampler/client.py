@@ -168,6 +168,15 @@ def _packed_size(values: Any) -> int:
     return 0 if values is None else len(values) if isinstance(values, bytes) else 4 * len(values)
 
 
+def _channel(target: str, tls: bool, ca: Optional[Any]) -> grpc.Channel:
+    if not tls and ca is None:
+        return grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
+    if isinstance(ca, (str, os.PathLike)):
+        with open(ca, "rb") as f:
+            ca = f.read()
+    return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=ca), options=_CHANNEL_OPTIONS)
+
+
 def _storage_full(error: grpc.RpcError) -> bool:
     # Only the service's storage: grpc's own RESOURCE_EXHAUSTED (a message over the size limit)
     # would fail the same way every time.
@@ -186,11 +195,14 @@ class SamplerClient:
 
     def __init__(self, target: str, *, timeout: float = 30.0, retry_timeout: float = 60.0,
                  connect_timeout: float = 5.0, max_backoff: float = 1.0, channel: Optional[grpc.Channel] = None,
-                 token: Optional[str] = None):
+                 token: Optional[str] = None, tls: bool = False, tls_ca: Optional[Any] = None):
         """``token``: the service's bearer token (its --token / RS_TOKEN), sent with every call;
         defaults to the RS_TOKEN environment variable. ``connect_timeout``: until a first call
         has reached the service, an unreachable one is given up on after this many seconds (a
-        wrong address should not cost a minute); once reached, ``retry_timeout`` rides out restarts."""
+        wrong address should not cost a minute); once reached, ``retry_timeout`` rides out restarts.
+        ``tls``: connect over TLS (a service started with --tls-cert), trusting the system's roots
+        or, given ``tls_ca`` (a PEM file's path, or its bytes), that certificate; defaults to the
+        RS_TLS_CA environment variable."""
         self.target = target
         token = token if token is not None else os.environ.get("RS_TOKEN") or None
         # Metadata rather than call credentials: grpc allows those on TLS channels only.
@@ -202,7 +214,7 @@ class SamplerClient:
             raise ValueError(f"max_backoff must be > 0 seconds, got {max_backoff}")
         self.max_backoff = max_backoff
         self._reached = False  # whether any call has got an answer from the service
-        self._channel = channel or grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
+        self._channel = channel or _channel(target, tls, tls_ca if tls_ca is not None else os.environ.get("RS_TLS_CA") or None)
         self._rpc = {
             name: self._channel.unary_unary(
                 pb.SERVICE + name, request_serializer=req.SerializeToString, response_deserializer=res.FromString

@@ -189,6 +189,35 @@ def test_a_full_disk_is_waited_out_and_the_report_lands_once(tmp_path):
         service.stop()
 
 
+def test_a_tls_service_is_reached_with_its_certificate_and_refuses_plaintext(tmp_path):
+    import subprocess
+
+    from recency_sampler import Unavailable
+
+    from .service import REPO
+
+    # A self-signed certificate for 127.0.0.1, made by the same library the service's tests use.
+    script = ("import s from 'selfsigned'; import { writeFileSync } from 'node:fs';"
+              "const p = await s.generate([{ name: 'commonName', value: 'localhost' }], { keySize: 2048, extensions: ["
+              "{ name: 'basicConstraints', cA: true }, { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }] });"
+              f"writeFileSync('{tmp_path}/cert.pem', p.cert); writeFileSync('{tmp_path}/key.pem', p.private);")
+    subprocess.run(["node", "--input-type=module", "-e", script], cwd=REPO, check=True)
+    cert = tmp_path / "cert.pem"
+    service = ServiceProcess(tmp_path / "sampler.db", ["--tls-cert", str(cert), "--tls-key", str(tmp_path / "key.pem")]).start()
+    try:
+        with SamplerClient(service.target, tls=True, tls_ca=str(cert)) as client:
+            client.create_sampler("job", **CONFIG)
+            batch = client.next_batch("job", 0)
+            assert client.report("job", 0, batch.array, [0] * len(batch.array)).accepted == CONFIG["batch_size"]
+        with SamplerClient(service.target, tls_ca=cert.read_bytes()) as from_bytes:
+            assert from_bytes.get_sampler("job").reports_received == 1
+        with SamplerClient(service.target, connect_timeout=1.0) as plaintext:
+            with pytest.raises(Unavailable):
+                plaintext.get_sampler("job")
+    finally:
+        service.stop()
+
+
 def test_an_unreachable_service_raises_unavailable_naming_the_target_within_seconds():
     import socket
 
