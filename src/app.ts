@@ -7,9 +7,10 @@ import { startGrpcServer } from './grpc/grpc-server.js';
 import { isLoopback } from './config.js';
 import type { TlsFiles } from './tls.js';
 import { buildHttpServer } from './http/http-server.js';
-import { createMetrics, timedStorage } from './metrics.js';
+import { createMetrics } from './metrics.js';
 import { SamplerService } from './service/sampler-service.js';
 import { damaged, SqliteStorage, type Synchronous } from './storage/sqlite-storage.js';
+import { TimedStorage } from './storage/timed-storage.js';
 
 export interface AppConfig {
   readonly host: string;
@@ -49,7 +50,7 @@ export async function startApp(config: AppConfig, log: Logger): Promise<RunningA
     synchronous: config.synchronous,
     ...(config.maxDbMb === undefined ? {} : { maxPageCount: Math.max(1, Math.floor((config.maxDbMb * 2 ** 20) / 4096)) }),
   });
-  const storage = timedStorage(sqlite, metrics.dbWrite);
+  const storage = new TimedStorage(sqlite, metrics.dbWrite);
   const started = performance.now();
   let service: SamplerService;
   try {

@@ -1,8 +1,7 @@
 // Prometheus metrics (prom-client), one registry per app so that several apps in one process
 // (tests) never share counters. Adapters and storage report through the small hooks below.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { SamplerService } from './service/sampler-service.js';
-import type { Storage } from './storage/storage.js';
+import type { GaugeValues, SamplerService } from './service/sampler-service.js';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -18,6 +17,30 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'recency_sampler_' });
+  const samplers = samplerCounters(registry);
+  const dbWrites = new Histogram({
+    name: 'recency_sampler_db_write_duration_seconds',
+    help: 'SQLite write transactions by operation',
+    labelNames: ['operation'],
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
+    registers: [registry],
+  });
+  return {
+    registry,
+    rpc: rpcMetrics(registry),
+    reports: (sampler, count, predictionCount) => {
+      const children = samplers(sampler);
+      children.reports.inc(count);
+      children.predictions.inc(predictionCount);
+    },
+    batchServed: (sampler) => samplers(sampler).batches.inc(),
+    dbWrite: (operation, seconds) => dbWrites.observe({ operation }, seconds),
+    watch: (service) => watchSamplers(registry, service),
+  };
+}
+
+/** Calls and their latency by (method, status); label children are kept, as this runs on every RPC. */
+function rpcMetrics(registry: Registry): Metrics['rpc'] {
   const requests = new Counter({
     name: 'recency_sampler_grpc_requests_total',
     help: 'gRPC calls by method and status',
@@ -31,101 +54,54 @@ export function createMetrics(): Metrics {
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
     registers: [registry],
   });
-  const reports = new Counter({
-    name: 'recency_sampler_reports_ingested_total',
-    help: 'Accepted reports (duplicates not counted)',
-    labelNames: ['sampler'],
-    registers: [registry],
-  });
-  const predictions = new Counter({
-    name: 'recency_sampler_predictions_ingested_total',
-    help: 'Predictions in accepted reports',
-    labelNames: ['sampler'],
-    registers: [registry],
-  });
-  const batches = new Counter({
-    name: 'recency_sampler_batches_served_total',
-    help: 'Global batches drawn and served for the first time',
-    labelNames: ['sampler'],
-    registers: [registry],
-  });
-  const dbWrites = new Histogram({
-    name: 'recency_sampler_db_write_duration_seconds',
-    help: 'SQLite write transactions by operation',
-    labelNames: ['operation'],
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
-    registers: [registry],
-  });
-  // Label children per (method, code), so a call does not hash its labels twice (it runs on every RPC).
-  const rpcChildren = new Map<string, { count: Counter.Internal; time: Histogram.Internal<string> }>();
-  const perSampler = new Map<string, { reports: Counter.Internal; predictions: Counter.Internal; batches: Counter.Internal }>();
-  const samplerChildren = (sampler: string) => {
-    let children = perSampler.get(sampler);
-    if (!children) {
-      children = { reports: reports.labels(sampler), predictions: predictions.labels(sampler), batches: batches.labels(sampler) };
-      perSampler.set(sampler, children);
+  const children = new Map<string, { count: Counter.Internal; time: Histogram.Internal<string> }>();
+  return (method, code, seconds) => {
+    const key = `${method} ${code}`;
+    let child = children.get(key);
+    if (!child) {
+      child = { count: requests.labels(method, code), time: latency.labels(method, code) };
+      children.set(key, child);
     }
-    return children;
-  };
-  return {
-    registry,
-    rpc: (method, code, seconds) => {
-      const key = `${method} ${code}`;
-      let children = rpcChildren.get(key);
-      if (!children) {
-        children = { count: requests.labels(method, code), time: latency.labels(method, code) };
-        rpcChildren.set(key, children);
-      }
-      children.count.inc();
-      children.time.observe(seconds);
-    },
-    reports: (sampler, count, predictionCount) => {
-      const children = samplerChildren(sampler);
-      children.reports.inc(count);
-      children.predictions.inc(predictionCount);
-    },
-    batchServed: (sampler) => samplerChildren(sampler).batches.inc(),
-    dbWrite: (operation, seconds) => dbWrites.observe({ operation }, seconds),
-    watch: (service) => {
-      const gauge = (name: string, help: string, read: (s: ReturnType<SamplerService['gaugeValues']>[number]) => number | null) =>
-        new Gauge({
-          name,
-          help,
-          labelNames: ['sampler'],
-          registers: [registry],
-          collect() {
-            this.reset();
-            for (const s of service.gaugeValues()) {
-              const value = read(s);
-              if (value !== null) this.set({ sampler: s.name }, value);
-            }
-          },
-        });
-      gauge('recency_sampler_selection_pressure', 'Selection pressure of the current epoch (s_e for Recency Bias)', (s) => s.selectionPressure);
-      gauge('recency_sampler_mean_uncertainty', 'Mean predictive uncertainty F over the data set', (s) => s.meanUncertainty);
-      gauge('recency_sampler_epoch', 'Epoch of the step last served', (s) => s.epoch);
-      gauge('recency_sampler_samples_never_seen', 'Samples without any reported prediction', (s) => s.neverSeen);
-    },
+    child.count.inc();
+    child.time.observe(seconds);
   };
 }
 
-const WRITES = ['insertBatches', 'appendReports', 'recordFreeze', 'writeSnapshot', 'recordEpochStats', 'insertSampler', 'deleteSampler'] as const;
+/** Per-sampler counters of reports, predictions and first-served batches, by the sampler's label children. */
+function samplerCounters(registry: Registry) {
+  const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['sampler'], registers: [registry] });
+  const reports = counter('recency_sampler_reports_ingested_total', 'Accepted reports (duplicates not counted)');
+  const predictions = counter('recency_sampler_predictions_ingested_total', 'Predictions in accepted reports');
+  const batches = counter('recency_sampler_batches_served_total', 'Global batches drawn and served for the first time');
+  const children = new Map<string, { reports: Counter.Internal; predictions: Counter.Internal; batches: Counter.Internal }>();
+  return (sampler: string) => {
+    let child = children.get(sampler);
+    if (!child) {
+      child = { reports: reports.labels(sampler), predictions: predictions.labels(sampler), batches: batches.labels(sampler) };
+      children.set(sampler, child);
+    }
+    return child;
+  };
+}
 
-/** The same storage with every write timed. */
-export function timedStorage(storage: Storage, observe: (operation: string, seconds: number) => void): Storage {
-  const timed: Partial<Storage> = {};
-  for (const name of WRITES) {
-    const write = storage[name].bind(storage) as (...args: unknown[]) => unknown;
-    (timed as Record<string, unknown>)[name] = (...args: unknown[]) => {
-      const started = performance.now();
-      try {
-        return write(...args);
-      } finally {
-        observe(name, (performance.now() - started) / 1000);
-      }
-    };
-  }
-  return new Proxy(storage, {
-    get: (target, key, receiver) => (key in timed ? timed[key as keyof Storage] : Reflect.get(target, key, receiver)),
-  });
+/** Gauges read from the service at each scrape. */
+function watchSamplers(registry: Registry, service: SamplerService): void {
+  const gauge = (name: string, help: string, read: (s: GaugeValues) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['sampler'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of service.gaugeValues()) {
+          const value = read(s);
+          if (value !== null) this.set({ sampler: s.name }, value);
+        }
+      },
+    });
+  gauge('recency_sampler_selection_pressure', 'Selection pressure of the current epoch (s_e for Recency Bias)', (s) => s.selectionPressure);
+  gauge('recency_sampler_mean_uncertainty', 'Mean predictive uncertainty F over the data set', (s) => s.meanUncertainty);
+  gauge('recency_sampler_epoch', 'Epoch of the step last served', (s) => s.epoch);
+  gauge('recency_sampler_samples_never_seen', 'Samples without any reported prediction', (s) => s.neverSeen);
 }

@@ -24,7 +24,7 @@ service.nextBatch({ sampler: 'mem', step: 0 });
 })();
 const stepsPerEpoch = Math.ceil(n / 256);
 // Draw counts are written for every sample after a full epoch; write them all here likewise.
-service.inspect('mem').activity.drawn.fill(1);
+service.inspect('mem').state.activity.drawn.fill(1);
 service.nextBatch({ sampler: 'mem', step: stepsPerEpoch }); // freezes epoch 1
 service.nextBatch({ sampler: 'mem', step: 2 * stepsPerEpoch }); // and epoch 2
 // Steady state: idle-time work (drawing ahead, compacting the older held epoch) has run. Until it

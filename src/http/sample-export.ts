@@ -1,7 +1,7 @@
 // All per-sample state as CSV or JSON Lines, generated in chunks as the response is read, so an
 // export of N = 10^6 samples never holds more than one chunk of text.
 import { probabilities, sampleView, type SampleView } from '../service/sampler-inspection.js';
-import type { SamplerRuntime } from '../service/sampler-runtime.js';
+import type { InspectedSampler } from '../service/sampler-runtime.js';
 
 export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -39,7 +39,7 @@ function csvRow(s: SampleView): string {
   ].join(',');
 }
 
-export async function* exportSamples(runtime: SamplerRuntime, format: ExportFormat): AsyncGenerator<string> {
+export async function* exportSamples(runtime: InspectedSampler, format: ExportFormat): AsyncGenerator<string> {
   const n = runtime.config.datasetSize;
   const probabilityOf = probabilities(runtime);
   if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\n`;

@@ -4,8 +4,9 @@ import { pageByKey } from '../core/paging.js';
 import { selectionPressure, stepsPerEpoch, totalSteps } from '../core/schedule.js';
 import { epochOfStep, epochPlan, type Phase } from '../core/strategy.js';
 import { uncertaintySummary, uncertaintyValues } from '../core/uncertainty-summary.js';
-import type { EpochStats, RankReports } from '../storage/storage.js';
-import type { SamplerRuntime } from './sampler-runtime.js';
+import type { RankReports } from '../core/sampler-state.js';
+import type { EpochStats } from '../storage/storage.js';
+import type { InspectedSampler } from './sampler-runtime.js';
 
 export const SAMPLE_ORDERS = ['uncertainty', 'drawn', 'index'] as const;
 export type SampleOrder = (typeof SAMPLE_ORDERS)[number];
@@ -15,7 +16,7 @@ const MAX_SCHEDULE_POINTS = 500;
 
 export interface SamplerDetail {
   readonly name: string;
-  readonly config: SamplerRuntime['config'];
+  readonly config: InspectedSampler['config'];
   readonly createdAt: string;
   readonly stepsPerEpoch: number;
   readonly totalSteps: number;
@@ -52,8 +53,9 @@ export interface SampleView {
 export type SamplerSummary = Omit<SamplerDetail, 'uncertaintyValues'>;
 
 /** Everything about a sampler that costs O(levels), not O(N): safe to poll and to scrape. */
-export function samplerSummary(runtime: SamplerRuntime): SamplerSummary {
-  const { config, stored, history, activity } = runtime;
+export function samplerSummary(runtime: InspectedSampler): SamplerSummary {
+  const { config, stored } = runtime;
+  const { history, activity } = runtime.state;
   const position = currentPosition(runtime);
   const summary = uncertaintySummary(history);
   return {
@@ -67,21 +69,21 @@ export function samplerSummary(runtime: SamplerRuntime): SamplerSummary {
     phase: position.phase,
     selectionPressure: position.pressure,
     batchesServed: activity.batchesCounted,
-    reportsReceived: runtime.reportsReceived,
-    predictionsReceived: runtime.predictionsReceived,
-    reportsPerRank: [...runtime.rankReports.values()].sort((a, b) => a.rank - b.rank),
+    reportsReceived: runtime.state.reportsReceived,
+    predictionsReceived: runtime.state.predictionsReceived,
+    reportsPerRank: [...runtime.state.rankReports.values()].sort((a, b) => a.rank - b.rank),
     ...summary,
     lastActivity: runtime.lastActivityMs === undefined ? null : new Date(runtime.lastActivityMs).toISOString(),
   };
 }
 
 /** The summary plus, per distinct F, how often its samples were drawn (one O(N) pass). */
-export function samplerDetail(runtime: SamplerRuntime): SamplerDetail {
+export function samplerDetail(runtime: InspectedSampler): SamplerDetail {
   return { ...samplerSummary(runtime), uncertaintyValues: drawsByUncertainty(runtime) };
 }
 
 /** Per epoch served: the data set at its start, and the planned s_e of every epoch. */
-export function epochHistory(runtime: SamplerRuntime): { epochs: EpochStats[]; schedule: { epoch: number; pressure: number }[] } {
+export function epochHistory(runtime: InspectedSampler): { epochs: EpochStats[]; schedule: { epoch: number; pressure: number }[] } {
   const config = runtime.config;
   const step = Math.max(1, Math.ceil(config.epochs / MAX_SCHEDULE_POINTS));
   const schedule = [];
@@ -93,8 +95,8 @@ export function epochHistory(runtime: SamplerRuntime): { epochs: EpochStats[]; s
   return { epochs: [...runtime.epochStats.values()].sort((a, b) => a.epoch - b.epoch), schedule };
 }
 
-export function sampleView(runtime: SamplerRuntime, index: number, probabilityOf = probabilities(runtime)): SampleView {
-  const { history, activity, signals } = runtime;
+export function sampleView(runtime: InspectedSampler, index: number, probabilityOf = probabilities(runtime)): SampleView {
+  const { history, activity, signals } = runtime.state;
   const reported = activity.lastReported[index] ?? 0;
   const loss = signals.latestLoss?.[index];
   const probReports = signals.probCount?.[index] ?? 0;
@@ -113,18 +115,18 @@ export function sampleView(runtime: SamplerRuntime, index: number, probabilityOf
 }
 
 /** Indices of one page of samples in the given order (most uncertain / most drawn first). */
-export function samplePage(runtime: SamplerRuntime, order: SampleOrder, offset: number, limit: number): Uint32Array {
+export function samplePage(runtime: InspectedSampler, order: SampleOrder, offset: number, limit: number): Uint32Array {
   const n = runtime.config.datasetSize;
   if (order === 'index') {
     const end = Math.min(n, offset + limit);
     return Uint32Array.from({ length: Math.max(0, end - offset) }, (_, j) => offset + j);
   }
   if (order === 'drawn') {
-    const drawn = runtime.activity.drawn;
+    const drawn = runtime.state.activity.drawn;
     return pageByKey(n, (i) => 0xffff - drawn[i]!, 0x10000, offset, limit);
   }
   // Uncertainty: rank the distinct F values, highest first; levels with equal F share a rank.
-  const { level, levels } = runtime.history;
+  const { level, levels } = runtime.state.history;
   const values = [...new Set(levels.uncertainty)].sort((a, b) => b - a);
   const rankOfValue = new Map(values.map((f, r) => [f, r]));
   const rankOfLevel = Uint32Array.from(levels.uncertainty, (f) => rankOfValue.get(f)!);
@@ -132,32 +134,32 @@ export function samplePage(runtime: SamplerRuntime, order: SampleOrder, offset: 
 }
 
 /** P(i) for one draw of the current epoch, for any number of samples. */
-export function probabilities(runtime: SamplerRuntime): (index: number) => number | null {
+export function probabilities(runtime: InspectedSampler): (index: number) => number | null {
   const { epoch } = currentPosition(runtime);
   const plan = epochPlan(runtime.config, epoch);
   const n = runtime.config.datasetSize;
   if (!plan.weightedDraws) return () => 1 / n;
-  const distribution = runtime.heldDistribution(epoch);
+  const distribution = runtime.state.held(epoch);
   return distribution ? (i) => distribution.probabilityOf(i) : () => null;
 }
 
-function currentPosition(runtime: SamplerRuntime): { epoch: number; phase: Phase; pressure: number | null } {
+function currentPosition(runtime: InspectedSampler): { epoch: number; phase: Phase; pressure: number | null } {
   const epoch = runtime.lastServedStep < 0 ? 0 : epochOfStep(runtime.config, runtime.lastServedStep).epoch;
   const plan = epochPlan(runtime.config, epoch);
-  const held = runtime.heldDistribution(epoch);
+  const held = runtime.state.held(epoch);
   const pressure = held?.pressure ?? (plan.pressure === 0 ? null : plan.pressure);
   return { epoch, phase: plan.phase, pressure };
 }
 
 /** Samples and mean times drawn per distinct F value: does the sampler favour the uncertain? */
-function drawsByUncertainty(runtime: SamplerRuntime): { uncertainty: number; samples: number; meanDrawn: number }[] {
-  const { level, levels } = runtime.history;
-  const drawn = runtime.activity.drawn;
+function drawsByUncertainty(runtime: InspectedSampler): { uncertainty: number; samples: number; meanDrawn: number }[] {
+  const { level, levels } = runtime.state.history;
+  const drawn = runtime.state.activity.drawn;
   const drawsOfLevel = new Float64Array(levels.size);
   for (let i = 0; i < level.length; i++) drawsOfLevel[level[i]!]! += drawn[i]!;
   const drawsOfValue = new Map<number, number>();
   levels.uncertainty.forEach((f, l) => drawsOfValue.set(f, (drawsOfValue.get(f) ?? 0) + drawsOfLevel[l]!));
-  return uncertaintyValues(runtime.history).map(({ uncertainty, samples }) => ({
+  return uncertaintyValues(runtime.state.history).map(({ uncertainty, samples }) => ({
     uncertainty,
     samples,
     meanDrawn: (drawsOfValue.get(uncertainty) ?? 0) / samples,

@@ -1,40 +1,23 @@
-// One sampler's live state: its label windows, the frozen distributions of the epochs in use and
-// a cache of recent global batches. Rebuilt on start-up from the snapshot plus the report log.
-import { FrozenDistribution } from '../core/distribution.js';
+// One sampler in the service: its learned state (src/core/sampler-state.ts) and the I/O around
+// it: served batches (cached, read from and committed to storage), freeze points, snapshots and
+// the epoch history. Rebuilt on start-up from the snapshot plus the report log.
 import { failedPrecondition } from '../core/errors.js';
-import { HistoryWindows } from '../core/history.js';
-import { SampleActivity } from '../core/sample-activity.js';
-import { SampleSignals } from '../core/sample-signals.js';
-import { uncertaintySummary } from '../core/uncertainty-summary.js';
-import { WeightedDistribution } from '../core/weighted-distribution.js';
+import { SamplerState, type RankReports } from '../core/sampler-state.js';
 import type { SamplerConfig } from '../core/sampler-config.js';
 import { stepsPerEpoch, totalSteps } from '../core/schedule.js';
 import {
   adaptiveBatch,
-  distributionOf,
   epochOfStep,
   epochPlan,
-  freezeState,
   lossWeights as weightsOf,
   permutationBatch,
-  stateOf,
   type EpochDistribution,
   type EpochPlan,
-  type FrozenState,
 } from '../core/strategy.js';
-import type {
-  EpochStats,
-  FreezePoint,
-  RankReports,
-  ReportRecord,
-  Snapshot,
-  Storage,
-  StoredBatch,
-  StoredSampler,
-} from '../storage/storage.js';
+import { uncertaintySummary } from '../core/uncertainty-summary.js';
+import { WeightedDistribution } from '../core/weighted-distribution.js';
+import type { EpochStats, FreezePoint, ReportRecord, Storage, StoredBatch, StoredSampler } from '../storage/storage.js';
 
-/** Distributions kept in memory: the current epoch and the one before, for ranks lagging behind. */
-const HELD_EPOCHS = 2;
 const BATCH_CACHE_SIZE = 1024;
 
 /*
@@ -55,24 +38,25 @@ export interface GlobalBatch extends StoredBatch {
   readonly fresh: boolean;
 }
 
-export class SamplerRuntime {
-  readonly history: HistoryWindows;
-  readonly signals: SampleSignals;
-  readonly activity: SampleActivity;
-  /** Accepted reports per rank. */
-  readonly rankReports = new Map<number, RankReports>();
+/** What the inspection views read of a sampler: nothing they could change. */
+export interface InspectedSampler {
+  readonly stored: StoredSampler;
+  readonly config: SamplerConfig;
+  readonly state: Pick<SamplerState, 'history' | 'signals' | 'activity' | 'reportsReceived' | 'predictionsReceived' | 'held'> & {
+    readonly rankReports: ReadonlyMap<number, RankReports>;
+  };
+  readonly epochStats: ReadonlyMap<number, EpochStats>;
+  readonly lastActivityMs: number | undefined;
+  readonly lastServedStep: number;
+}
+
+export class SamplerRuntime implements InspectedSampler {
   /** The data set at the start of each epoch served so far. */
   readonly epochStats = new Map<number, EpochStats>();
   /** When (ms since the epoch) a batch was last served or a report accepted, in this process's lifetime. */
   lastActivityMs: number | undefined;
-  /** Log position of the last report applied to the history. */
-  private lastSeq = 0;
-  reportsReceived = 0;
-  predictionsReceived = 0;
-  private predictionsSinceSnapshot = 0;
-  private readonly frozen = new Map<number, EpochDistribution>();
   private readonly batchCache = new Map<number, StoredBatch>();
-  /** No batch beyond this step exists, in storage or in memory. */
+  /** No batch beyond this step exists in storage. */
   private highestDrawnStep: number;
   /** Batches drawn ahead of any request (see predraw); not served, so not yet a step's batch. */
   private readonly predrawn = new Map<number, Uint32Array>();
@@ -82,11 +66,9 @@ export class SamplerRuntime {
   private constructor(
     readonly stored: StoredSampler,
     private readonly storage: Storage,
+    readonly state: SamplerState,
+    private readonly now: () => Date,
   ) {
-    const c = stored.config;
-    this.history = new HistoryWindows(c.datasetSize, c.window, c.numClasses);
-    this.signals = new SampleSignals(c.datasetSize);
-    this.activity = new SampleActivity(c.datasetSize);
     this.highestDrawnStep = storage.highestBatchStep(stored.id);
     this.lastServedStep = this.highestDrawnStep;
     for (const stats of storage.loadEpochStats(stored.id)) this.epochStats.set(stats.epoch, stats);
@@ -96,30 +78,26 @@ export class SamplerRuntime {
     return this.stored.config;
   }
 
-  static create(stored: StoredSampler, storage: Storage): SamplerRuntime {
-    return new SamplerRuntime(stored, storage);
+  static create(stored: StoredSampler, storage: Storage, now: () => Date = () => new Date()): SamplerRuntime {
+    return new SamplerRuntime(stored, storage, new SamplerState(stored.config), now);
   }
 
   /** Rebuilds the state from the snapshot, the freeze points and the reports logged after it. */
-  static recover(stored: StoredSampler, storage: Storage): SamplerRuntime {
-    const runtime = new SamplerRuntime(stored, storage);
+  static recover(stored: StoredSampler, storage: Storage, now: () => Date = () => new Date()): SamplerRuntime {
     const snapshot = storage.loadSnapshot(stored.id);
-    if (snapshot) runtime.restoreSnapshot(snapshot);
-    const restored = new Set(snapshot?.frozen.map((f) => f.epoch) ?? []);
-    const pending: FreezePoint[] = storage
-      .loadFreezes(stored.id)
-      .filter((f) => f.seq >= runtime.lastSeq && !restored.has(f.epoch));
+    const state = snapshot ? SamplerState.restore(stored.config, snapshot) : new SamplerState(stored.config);
+    const pending: FreezePoint[] = storage.loadFreezes(stored.id).filter((f) => f.seq >= state.lastSeq && !state.held(f.epoch));
     let next = 0;
-    for (const report of storage.reportsAfter(stored.id, runtime.lastSeq)) {
-      for (; next < pending.length && (pending[next]?.seq ?? 0) < report.seq; next++) runtime.freeze(pending[next]!.epoch);
-      runtime.apply(report.seq, report);
+    for (const report of storage.reportsAfter(stored.id, state.lastSeq)) {
+      for (; next < pending.length && (pending[next]?.seq ?? 0) < report.seq; next++) state.freeze(pending[next]!.epoch);
+      state.apply(report.seq, report);
     }
-    for (; next < pending.length; next++) runtime.freeze(pending[next]!.epoch);
+    for (; next < pending.length; next++) state.freeze(pending[next]!.epoch);
     // Draws of batches written after the snapshot (counting skips the steps it already had).
-    for (const { step, indices } of storage.batchesFrom(stored.id, runtime.activity.countedSteps.below)) {
-      runtime.activity.countDraws(step, indices);
+    for (const { step, indices } of storage.batchesFrom(stored.id, state.activity.countedSteps.below)) {
+      state.activity.countDraws(step, indices);
     }
-    return runtime;
+    return new SamplerRuntime(stored, storage, state, now);
   }
 
   /**
@@ -138,7 +116,7 @@ export class SamplerRuntime {
       }
       const { epoch } = epochOfStep(this.config, step);
       const plan = epochPlan(this.config, epoch);
-      if (plan.lossWeights || (!served && plan.weightedDraws)) this.checkHeld(epoch);
+      if (plan.lossWeights || (!served && plan.weightedDraws)) this.state.checkHeld(epoch);
     }
   }
 
@@ -161,7 +139,7 @@ export class SamplerRuntime {
     const newEpochs = new Map<number, EpochStats>();
     for (const { epoch, pressure } of described) {
       if (!this.epochStats.has(epoch) && !newEpochs.has(epoch)) {
-        newEpochs.set(epoch, { epoch, startedAt: new Date().toISOString(), pressure, ...uncertaintySummary(this.history) });
+        newEpochs.set(epoch, { epoch, startedAt: this.now().toISOString(), pressure, ...uncertaintySummary(this.state.history) });
       }
     }
     if (fresh.size > 0 || newEpochs.size > 0) this.storage.insertBatches(this.stored.id, fresh, [...newEpochs.values()]);
@@ -169,12 +147,12 @@ export class SamplerRuntime {
     for (const [step, batch] of fresh) {
       this.predrawn.delete(step);
       this.remember(step, batch);
-      this.activity.countDraws(step, batch.indices);
+      this.state.activity.countDraws(step, batch.indices);
       this.highestDrawnStep = Math.max(this.highestDrawnStep, step);
     }
     for (const stats of newEpochs.values()) this.epochStats.set(stats.epoch, stats);
     this.lastServedStep = steps[steps.length - 1] ?? this.lastServedStep;
-    this.lastActivityMs = Date.now();
+    this.lastActivityMs = this.now().getTime();
     return batches.map((batch, i) => {
       const { epoch, plan, pressure, distribution } = described[i]!;
       const lossWeights = plan.lossWeights && distribution instanceof WeightedDistribution ? weightsOf(distribution.weights, batch.indices) : undefined;
@@ -187,43 +165,28 @@ export class SamplerRuntime {
     const { epoch } = epochOfStep(this.config, step);
     const plan = epochPlan(this.config, epoch);
     // The pressure of a strategy without a schedule is known while its distribution is held.
-    const distribution = plan.lossWeights ? this.distributionOf(epoch, plan) : this.frozen.get(epoch);
+    const distribution = plan.lossWeights ? this.distributionOf(epoch, plan) : this.state.held(epoch);
     return { epoch, plan, pressure: distribution?.pressure ?? plan.pressure, distribution };
   }
 
   /**
    * Draws the first missing one of the `ahead` steps after the last one served; false when none
-   * is missing. Stays within the epoch (never
-   * across a boundary: that would freeze the next epoch's P early). Batches are a pure function
-   * of (P, seed, step), so drawing early changes no batch; it takes the draw off the request path.
+   * is missing. Stays within the epoch (never across a boundary: that would freeze the next
+   * epoch's P early). Batches are a pure function of (P, seed, step), so drawing early changes no
+   * batch; it takes the draw off the request path. Older held epochs are compacted first.
    */
   predraw(ahead: number): boolean {
-    if (this.compactOlderEpochs()) return true;
+    if (this.state.compactOlderEpochs()) return true;
     const from = this.lastServedStep + 1;
     const { epoch } = epochOfStep(this.config, this.lastServedStep);
     const end = Math.min(from + ahead, (epoch + 1) * stepsPerEpoch(this.config), totalSteps(this.config));
     if (this.predrawn.size > 4 * ahead) this.predrawn.clear(); // the run moved elsewhere
     const plan = epochPlan(this.config, epoch);
-    if (plan.freezes && !this.frozen.has(epoch)) return false;
+    if (plan.freezes && !this.state.held(epoch)) return false;
     for (let step = from; step < end; step++) {
       if (this.predrawn.has(step) || this.servedBatch(step)) continue;
       this.predrawn.set(step, this.draw(step));
       return true; // one per call: the caller spreads the work over event-loop turns
-    }
-    return false;
-  }
-
-  /**
-   * Older held epochs serve only lagging ranks: keeps them compact (2N bytes instead of 4N). An
-   * O(N) pass, so it runs in idle time with the drawing ahead, not when an epoch starts.
-   */
-  private compactOlderEpochs(): boolean {
-    const newest = Math.max(...this.frozen.keys());
-    for (const [epoch, d] of this.frozen) {
-      if (epoch !== newest && d instanceof FrozenDistribution && !d.isCompact) {
-        d.compact();
-        return true;
-      }
     }
     return false;
   }
@@ -248,64 +211,28 @@ export class SamplerRuntime {
 
   /** Applies a report that the log has just durably accepted at `seq`. */
   apply(seq: number, report: ReportRecord): void {
-    const { indices } = report;
-    this.history.record(indices, report.labels);
-    this.signals.record(indices, report.losses, report.trueClassProbs);
-    this.activity.recordReport(report.step, indices);
-    const rank = this.rankReports.get(report.rank);
-    this.rankReports.set(report.rank, {
-      rank: report.rank,
-      reports: (rank?.reports ?? 0) + 1,
-      predictions: (rank?.predictions ?? 0) + indices.length,
-      lastStep: Math.max(rank?.lastStep ?? -1, report.step),
-    });
-    this.lastActivityMs = Date.now();
-    this.lastSeq = seq;
-    this.predictionsSinceSnapshot += indices.length;
-    this.reportsReceived += 1;
-    this.predictionsReceived += indices.length;
+    this.state.apply(seq, report);
+    this.lastActivityMs = this.now().getTime();
   }
 
   /** Writes a snapshot when enough predictions arrived since the last one (or when forced). */
   maybeSnapshot(everyPredictions: number, force = false): boolean {
-    if (this.predictionsSinceSnapshot === 0 || (!force && this.predictionsSinceSnapshot < everyPredictions)) return false;
-    this.storage.writeSnapshot(this.stored.id, this.snapshot());
-    this.predictionsSinceSnapshot = 0;
+    const since = this.state.predictionsSinceSnapshot;
+    if (since === 0 || (!force && since < everyPredictions)) return false;
+    this.storage.writeSnapshot(this.stored.id, this.state.snapshot());
+    this.state.predictionsSinceSnapshot = 0;
     return true;
   }
 
-  /** The distribution of `epoch` if it is held (for inspection). */
-  heldDistribution(epoch: number): EpochDistribution | undefined {
-    return this.frozen.get(epoch);
-  }
-
+  /** The held distribution of `epoch`, freezing it now (a committed freeze point first) if it is new. */
   private distributionOf(epoch: number, plan: EpochPlan): EpochDistribution {
-    const held = this.frozen.get(epoch);
+    const held = this.state.held(epoch);
     if (held) return held;
-    this.checkHeld(epoch);
+    this.state.checkHeld(epoch);
     // Batches drawn ahead from an epoch about to be let go must not be served after it is gone.
     this.predrawn.clear();
-    this.storage.recordFreeze(this.stored.id, { epoch, seq: this.lastSeq });
-    return this.freeze(epoch, plan);
-  }
-
-  /** Throws unless `epoch`'s distribution is held or may still be frozen (it is not older than those held). */
-  private checkHeld(epoch: number): void {
-    if (this.frozen.has(epoch) || this.frozen.size < HELD_EPOCHS || epoch > Math.min(...this.frozen.keys())) return;
-    throw failedPrecondition(
-      'step',
-      `epoch ${epoch}'s distribution is no longer held (epochs ${[...this.frozen.keys()].join(', ')} are); ` +
-        `every step of an epoch must be requested before the epoch after next starts`,
-    );
-  }
-
-  /** Freezes P for `epoch` from the per-sample state as it stands now, or from a snapshot's (spec section 6). */
-  private freeze(epoch: number, plan: EpochPlan = epochPlan(this.config, epoch), state?: FrozenState): EpochDistribution {
-    const frozenState = state ?? freezeState(this.config, plan, this.history, this.signals);
-    const distribution = distributionOf(this.config, plan, frozenState, this.history.levels.uncertainty);
-    this.frozen.set(epoch, distribution);
-    while (this.frozen.size > HELD_EPOCHS) this.frozen.delete(Math.min(...this.frozen.keys()));
-    return distribution;
+    this.storage.recordFreeze(this.stored.id, { epoch, seq: this.state.lastSeq });
+    return this.state.freeze(epoch, plan);
   }
 
   private remember(step: number, batch: StoredBatch): void {
@@ -316,50 +243,5 @@ export class SamplerRuntime {
       if (!oldest.done) this.batchCache.delete(oldest.value);
     }
   }
-
-  /** Views of the live arrays, valid until the next report: storage writes them out at once. */
-  private snapshot(): Snapshot {
-    const levels = this.history.levels;
-    const labels = this.history.labels;
-    return {
-      seq: this.lastSeq,
-      reportsReceived: this.reportsReceived,
-      predictionsReceived: this.predictionsReceived,
-      labels: new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength),
-      valid: this.history.valid,
-      level: this.history.level,
-      levelKeys: Float64Array.from(levels.keys),
-      levelUncertainty: Float64Array.from(levels.uncertainty),
-      signals: this.signals,
-      drawn: this.activity.drawn,
-      lastReported: this.activity.lastReported,
-      countedSteps: this.activity.countedSteps,
-      rankReports: [...this.rankReports.values()],
-      frozen: [...this.frozen].map(([epoch, distribution]) => ({ epoch, ...stateOf(distribution) })),
-    };
-  }
-
-  private restoreSnapshot(s: Snapshot): void {
-    const h = this.history;
-    if (s.valid.length !== h.size || s.labels.byteLength !== h.labels.byteLength) {
-      throw new Error(`snapshot of sampler ${this.stored.name} does not match its config`);
-    }
-    new Uint8Array(h.labels.buffer, h.labels.byteOffset, h.labels.byteLength).set(s.labels);
-    h.valid.set(s.valid);
-    h.level.set(s.level);
-    this.activity.restore(s.drawn, s.lastReported, s.countedSteps);
-    for (const r of s.rankReports) this.rankReports.set(r.rank, r);
-    for (let id = 1; id < s.levelKeys.length; id++) h.levels.idOf(s.levelKeys[id] ?? 0, s.levelUncertainty[id] ?? 1);
-    h.recountLevels();
-    this.lastSeq = s.seq;
-    this.reportsReceived = s.reportsReceived;
-    this.predictionsReceived = s.predictionsReceived;
-    const signals = this.signals;
-    // Copies: a store may keep (and hand out again) the arrays it returns.
-    signals.latestLoss = s.signals.latestLoss?.slice();
-    signals.probCount = s.signals.probCount?.slice();
-    signals.probMean = s.signals.probMean?.slice();
-    signals.probM2 = s.signals.probM2?.slice();
-    for (const f of s.frozen) this.freeze(f.epoch, epochPlan(this.config, f.epoch), f);
-  }
 }
+

@@ -18,7 +18,7 @@ import { shareBounds, shareOf } from '../core/shares.js';
 import type { Phase } from '../core/strategy.js';
 import type { ReportRecord, Storage } from '../storage/storage.js';
 import { samplerSummary } from './sampler-inspection.js';
-import { SamplerRuntime } from './sampler-runtime.js';
+import { SamplerRuntime, type InspectedSampler } from './sampler-runtime.js';
 
 const MAX_STEPS_PER_CALL = 64;
 const MAX_REPORTS_PER_CALL = 256;
@@ -142,8 +142,8 @@ export class SamplerService {
     return [...this.samplers.values()].map(view);
   }
 
-  /** A sampler's live state, for the read-only views of src/service/sampler-inspection.ts. */
-  inspect(name: string | undefined): SamplerRuntime {
+  /** A sampler's state, read-only, for the views of src/service/sampler-inspection.ts. */
+  inspect(name: string | undefined): InspectedSampler {
     return this.runtime('name', name);
   }
 
@@ -319,8 +319,8 @@ function view(runtime: SamplerRuntime): SamplerView {
     stepsPerEpoch: stepsPerEpoch(config),
     totalSteps: totalSteps(config),
     createdAt,
-    reportsReceived: runtime.reportsReceived,
-    predictionsReceived: runtime.predictionsReceived,
+    reportsReceived: runtime.state.reportsReceived,
+    predictionsReceived: runtime.state.predictionsReceived,
   };
 }
 

@@ -107,21 +107,9 @@ export class MemoryStorage implements Storage {
   writeSnapshot(samplerId: number, snapshot: Snapshot): void {
     // The service hands over views of its live arrays: keep copies.
     this.records(samplerId).snapshot = {
-      ...snapshot,
-      labels: snapshot.labels.slice(),
-      valid: snapshot.valid.slice(),
-      level: snapshot.level.slice(),
-      signals: {
-        latestLoss: snapshot.signals.latestLoss?.slice(),
-        probCount: snapshot.signals.probCount?.slice(),
-        probMean: snapshot.signals.probMean?.slice(),
-        probM2: snapshot.signals.probM2?.slice(),
-      },
-      drawn: snapshot.drawn.slice(),
-      lastReported: snapshot.lastReported.slice(),
-      countedSteps: structuredClone(snapshot.countedSteps),
-      rankReports: structuredClone(snapshot.rankReports),
-      frozen: snapshot.frozen.map((f) => ('level' in f ? { epoch: f.epoch, level: f.level.slice() } : { epoch: f.epoch, weights: f.weights.slice() })),
+      seq: snapshot.seq,
+      meta: snapshot.meta,
+      parts: new Map([...snapshot.parts].map(([name, data]) => [name, data.slice()])),
     };
   }
 

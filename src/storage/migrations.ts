@@ -82,6 +82,27 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE freezes ADD COLUMN checksum INTEGER;
   ALTER TABLE epoch_stats ADD COLUMN checksum INTEGER;
   `,
+  // 4: snapshots as the state encodes them (src/core/snapshot.ts): a JSON header and named byte
+  // parts, so a new field of the state needs no column. Snapshots of the earlier layout are
+  // dropped: the report log and the freeze points are complete, so the first start after the
+  // upgrade rebuilds the state by replaying them (a snapshot only shortens recovery).
+  `
+  DROP TABLE snapshot_frozen;
+  DROP TABLE snapshots;
+  CREATE TABLE snapshots (
+    sampler_id INTEGER PRIMARY KEY REFERENCES samplers (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    meta TEXT NOT NULL,
+    checksum INTEGER NOT NULL
+  );
+  CREATE TABLE snapshot_parts (
+    sampler_id INTEGER NOT NULL REFERENCES samplers (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    data BLOB NOT NULL,
+    checksum INTEGER NOT NULL,
+    PRIMARY KEY (sampler_id, name)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -15,7 +15,6 @@ import type {
   EpochStats,
   FreezePoint,
   LoggedReport,
-  RankReports,
   ReportRecord,
   Snapshot,
   Storage,
@@ -52,47 +51,6 @@ interface ReportRow {
   probs: Buffer | null;
   checksum: number | null;
 }
-
-interface SnapshotRow {
-  seq: number;
-  reports: number;
-  predictions: number;
-  labels: Buffer;
-  valid: Buffer;
-  level: Buffer;
-  level_keys: Buffer;
-  level_uncertainty: Buffer;
-  frozen: string;
-  latest_loss: Buffer | null;
-  prob_count: Buffer | null;
-  prob_mean: Buffer | null;
-  prob_m2: Buffer | null;
-  drawn: Buffer | null;
-  last_reported: Buffer | null;
-  counted_steps: string | null;
-  rank_reports: string | null;
-  checksum: number | null;
-}
-
-const SNAPSHOT_COLUMNS: readonly (keyof SnapshotRow)[] = [
-  'seq',
-  'reports',
-  'predictions',
-  'labels',
-  'valid',
-  'level',
-  'level_keys',
-  'level_uncertainty',
-  'frozen',
-  'latest_loss',
-  'prob_count',
-  'prob_mean',
-  'prob_m2',
-  'drawn',
-  'last_reported',
-  'counted_steps',
-  'rank_reports',
-];
 
 const orNull = (view: ArrayBufferView | undefined) => (view ? toBlob(view) : null);
 
@@ -165,11 +123,15 @@ export class SqliteStorage implements Storage {
       loadFreezes: db.prepare<[number], FreezePoint & { checksum: number | null }>(
         'SELECT epoch, seq, checksum FROM freezes WHERE sampler_id = ? ORDER BY seq, epoch',
       ),
-      writeSnapshot: db.prepare<[SnapshotRow & { sampler_id: number }]>(
-        `INSERT OR REPLACE INTO snapshots (sampler_id, ${SNAPSHOT_COLUMNS.join(', ')}, checksum)
-         VALUES (@sampler_id, ${SNAPSHOT_COLUMNS.map((c) => `@${c}`).join(', ')}, @checksum)`,
+      writeSnapshot: db.prepare('INSERT OR REPLACE INTO snapshots (sampler_id, seq, meta, checksum) VALUES (?, ?, ?, ?)'),
+      loadSnapshot: db.prepare<[number], { seq: number; meta: string; checksum: number }>(
+        'SELECT seq, meta, checksum FROM snapshots WHERE sampler_id = ?',
       ),
-      loadSnapshot: db.prepare<[number], SnapshotRow>(`SELECT ${SNAPSHOT_COLUMNS.join(', ')}, checksum FROM snapshots WHERE sampler_id = ?`),
+      deleteParts: db.prepare('DELETE FROM snapshot_parts WHERE sampler_id = ?'),
+      insertPart: db.prepare('INSERT INTO snapshot_parts (sampler_id, name, data, checksum) VALUES (?, ?, ?, ?)'),
+      loadParts: db.prepare<[number], { name: string; data: Buffer; checksum: number }>(
+        'SELECT name, data, checksum FROM snapshot_parts WHERE sampler_id = ? ORDER BY name',
+      ),
       batchesFrom: db.prepare<[number, number], { step: number; world_size: number; indices: Buffer; checksum: number | null }>(
         'SELECT step, world_size, indices, checksum FROM batches WHERE sampler_id = ? AND step >= ? ORDER BY step',
       ),
@@ -177,11 +139,6 @@ export class SqliteStorage implements Storage {
       loadEpochStats: db.prepare<[number], { epoch: number; stats: string; checksum: number | null }>(
         'SELECT epoch, stats, checksum FROM epoch_stats WHERE sampler_id = ? ORDER BY epoch',
       ),
-      frozenLevels: db.prepare<[number, number], { level: Buffer; weights: Buffer | null; checksum: number | null }>(
-        'SELECT level, weights, checksum FROM snapshot_frozen WHERE sampler_id = ? AND epoch = ?',
-      ),
-      deleteFrozen: db.prepare('DELETE FROM snapshot_frozen WHERE sampler_id = ?'),
-      insertFrozen: db.prepare('INSERT INTO snapshot_frozen (sampler_id, epoch, level, weights, checksum) VALUES (?, ?, ?, ?, ?)'),
     };
   }
 
@@ -283,76 +240,31 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  writeSnapshot(samplerId: number, s: Snapshot): void {
+  writeSnapshot(samplerId: number, snapshot: Snapshot): void {
     this.db.transaction(() => {
-      const row: Omit<SnapshotRow, 'checksum'> = {
-        seq: s.seq,
-        reports: s.reportsReceived,
-        predictions: s.predictionsReceived,
-        labels: toBlob(s.labels),
-        valid: toBlob(s.valid),
-        level: toBlob(s.level),
-        level_keys: toBlob(s.levelKeys),
-        level_uncertainty: toBlob(s.levelUncertainty),
-        frozen: JSON.stringify(s.frozen.map((f) => f.epoch)),
-        latest_loss: orNull(s.signals.latestLoss),
-        prob_count: orNull(s.signals.probCount),
-        prob_mean: orNull(s.signals.probMean),
-        prob_m2: orNull(s.signals.probM2),
-        drawn: toBlob(s.drawn),
-        last_reported: toBlob(s.lastReported),
-        counted_steps: JSON.stringify(s.countedSteps),
-        rank_reports: JSON.stringify(s.rankReports),
-      };
-      const checksum = rowChecksum([samplerId, ...SNAPSHOT_COLUMNS.map((c) => row[c as keyof typeof row])]);
-      this.statements.writeSnapshot.run({ sampler_id: samplerId, ...row, checksum });
-      this.statements.deleteFrozen.run(samplerId);
-      for (const f of s.frozen) {
-        // Levels (Recency Bias) or weights (the baselines): the other column is empty.
-        const [level, weights] = 'level' in f ? [toBlob(f.level), null] : [Buffer.alloc(0), toBlob(f.weights)];
-        this.statements.insertFrozen.run(samplerId, f.epoch, level, weights, rowChecksum([samplerId, f.epoch, level, weights]));
+      const header = [samplerId, snapshot.seq, snapshot.meta] as const;
+      this.statements.writeSnapshot.run(...header, rowChecksum(header));
+      this.statements.deleteParts.run(samplerId);
+      for (const [name, data] of snapshot.parts) {
+        const part = [samplerId, name, toBlob(data)] as const;
+        this.statements.insertPart.run(...part, rowChecksum(part));
       }
     })();
-    const signalBytes = Object.values(s.signals).reduce((sum: number, a: ArrayBufferView | undefined) => sum + (a?.byteLength ?? 0), 0);
-    const frozenBytes = s.frozen.reduce((sum, f) => sum + ('level' in f ? f.level.byteLength : f.weights.byteLength), 0);
-    const activityBytes = s.drawn.byteLength + s.lastReported.byteLength;
-    this.checkpointer?.wrote(s.labels.byteLength + s.valid.byteLength + s.level.byteLength + signalBytes + frozenBytes + activityBytes);
+    let bytes = snapshot.meta.length;
+    for (const data of snapshot.parts.values()) bytes += data.byteLength;
+    this.checkpointer?.wrote(bytes);
   }
 
   loadSnapshot(samplerId: number): Snapshot | undefined {
     const row = this.statements.loadSnapshot.get(samplerId);
     if (!row) return undefined;
-    verifyRow(this.path, `the snapshot of sampler ${samplerId}`, row.checksum, [samplerId, ...SNAPSHOT_COLUMNS.map((c) => row[c])]);
-    const epochs = JSON.parse(row.frozen) as number[];
-    return {
-      seq: row.seq,
-      reportsReceived: row.reports,
-      predictionsReceived: row.predictions,
-      labels: fromBlob(row.labels, Uint8Array),
-      valid: fromBlob(row.valid, Uint8Array),
-      level: fromBlob(row.level, Uint16Array),
-      levelKeys: fromBlob(row.level_keys, Float64Array),
-      levelUncertainty: fromBlob(row.level_uncertainty, Float64Array),
-      signals: {
-        latestLoss: row.latest_loss ? fromBlob(row.latest_loss, Float32Array) : undefined,
-        probCount: row.prob_count ? fromBlob(row.prob_count, Uint32Array) : undefined,
-        probMean: row.prob_mean ? fromBlob(row.prob_mean, Float64Array) : undefined,
-        probM2: row.prob_m2 ? fromBlob(row.prob_m2, Float64Array) : undefined,
-      },
-      // Snapshots written before these columns existed have none: start from zero.
-      drawn: row.drawn ? fromBlob(row.drawn, Uint16Array) : new Uint16Array(row.valid.byteLength),
-      lastReported: row.last_reported ? fromBlob(row.last_reported, Uint32Array) : new Uint32Array(row.valid.byteLength),
-      countedSteps: row.counted_steps ? (JSON.parse(row.counted_steps) as Snapshot['countedSteps']) : { below: 0, above: [] },
-      rankReports: row.rank_reports ? (JSON.parse(row.rank_reports) as RankReports[]) : [],
-      frozen: epochs.map((epoch) => {
-        const frozenRow = this.statements.frozenLevels.get(samplerId, epoch);
-        if (!frozenRow) throw new StorageRefused(`database ${this.path} is damaged: the snapshot of sampler ${samplerId} lacks the state of epoch ${epoch}`);
-        verifyRow(this.path, `the held epoch ${epoch} of sampler ${samplerId}`, frozenRow.checksum, [samplerId, epoch, frozenRow.level, frozenRow.weights]);
-        return frozenRow.weights
-          ? { epoch, weights: fromBlob(frozenRow.weights, Float64Array) }
-          : { epoch, level: fromBlob(frozenRow.level, Uint16Array) };
-      }),
-    };
+    verifyRow(this.path, `the snapshot of sampler ${samplerId}`, row.checksum, [samplerId, row.seq, row.meta]);
+    const parts = new Map<string, Uint8Array>();
+    for (const part of this.statements.loadParts.iterate(samplerId)) {
+      verifyRow(this.path, `snapshot part ${part.name} of sampler ${samplerId}`, part.checksum, [samplerId, part.name, part.data]);
+      parts.set(part.name, fromBlob(part.data, Uint8Array));
+    }
+    return { seq: row.seq, meta: row.meta, parts };
   }
 
   /** SQLite's check of every page's structure (blobs' bytes are the rows' checksums' job). */

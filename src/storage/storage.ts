@@ -1,6 +1,9 @@
 // The storage port: the small interface the service needs. Two implementations (SQLite and
 // in-memory) pass one contract suite (test/unit/storage-contract.test.ts).
 import type { SamplerConfig } from '../core/sampler-config.js';
+import type { Snapshot } from '../core/snapshot.js';
+
+export type { Snapshot };
 
 export interface StoredSampler {
   readonly id: number;
@@ -35,22 +38,6 @@ export interface FreezePoint {
   readonly seq: number;
 }
 
-/** What the baselines learned (see SampleSignals); an array is absent until a report carried its field. */
-export interface SignalArrays {
-  readonly latestLoss: Float32Array | undefined;
-  readonly probCount: Uint32Array | undefined;
-  readonly probMean: Float64Array | undefined;
-  readonly probM2: Float64Array | undefined;
-}
-
-/** Per rank of a sampler: accepted reports, their predictions and the last step reported. */
-export interface RankReports {
-  readonly rank: number;
-  readonly reports: number;
-  readonly predictions: number;
-  readonly lastStep: number;
-}
-
 /** The state of the data set when an epoch's first batch was served (for the dashboard's history). */
 export interface EpochStats {
   readonly epoch: number;
@@ -62,28 +49,6 @@ export interface EpochStats {
   readonly neverSeen: number;
   /** Samples per tenth of F: [0, 0.1), [0.1, 0.2), ..., [0.9, 1]. */
   readonly histogram: readonly number[];
-}
-
-/** What a held epoch's distribution is rebuilt from: every sample's level, or its weight. */
-export type FrozenEpoch = { readonly epoch: number } & ({ readonly level: Uint16Array } | { readonly weights: Float64Array });
-
-/** A sampler's learned state as of log position `seq`. */
-export interface Snapshot {
-  readonly seq: number;
-  readonly reportsReceived: number;
-  readonly predictionsReceived: number;
-  readonly labels: Uint8Array; // the history's label array, as bytes
-  readonly valid: Uint8Array;
-  readonly level: Uint16Array;
-  readonly levelKeys: Float64Array;
-  readonly levelUncertainty: Float64Array;
-  readonly signals: SignalArrays;
-  readonly drawn: Uint16Array;
-  readonly lastReported: Uint32Array;
-  readonly countedSteps: { readonly below: number; readonly above: readonly number[] };
-  readonly rankReports: readonly RankReports[];
-  /** Each still-held epoch's frozen state. */
-  readonly frozen: readonly FrozenEpoch[];
 }
 
 export interface Storage {

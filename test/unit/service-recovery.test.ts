@@ -44,10 +44,10 @@ function drive(service: SamplerService, from: number, to: number, lag = 3): stri
 function inspectionState(service: SamplerService) {
   const runtime = service.inspect('run');
   return {
-    drawn: [...runtime.activity.drawn],
-    lastReported: [...runtime.activity.lastReported],
-    batchesCounted: runtime.activity.batchesCounted,
-    rankReports: [...runtime.rankReports.values()].sort((a, b) => a.rank - b.rank),
+    drawn: [...runtime.state.activity.drawn],
+    lastReported: [...runtime.state.activity.lastReported],
+    batchesCounted: runtime.state.activity.batchesCounted,
+    rankReports: [...runtime.state.rankReports.values()].sort((a, b) => a.rank - b.rank),
     epochs: [...runtime.epochStats.values()].map(({ startedAt: _, ...stats }) => stats).sort((a, b) => a.epoch - b.epoch),
   };
 }
@@ -98,14 +98,14 @@ describe('reports across a restart', () => {
     const first = open(path);
     first.service.create('run', config);
     const served = [0, 1, 2, 3].map((step) => first.service.nextBatch({ sampler: 'run', step, rank: 1, worldSize: 2 }).indices);
-    const drawn = [...first.service.inspect('run').activity.drawn];
+    const drawn = [...first.service.inspect('run').state.activity.drawn];
     first.storage.close(); // a crash: nothing after the last answer was written
     const second = open(path);
     const report = (step: number) => ({ sampler: 'run', step, rank: 1, indices: served[step]!, predictedLabels: predictBatch(model, served[step]!, step) });
     assert.deepEqual(second.service.report(report(3)), { accepted: 15, duplicate: false });
     assert.deepEqual([...second.service.nextBatch({ sampler: 'run', step: 3, rank: 1, worldSize: 2 }).indices], [...served[3]!]);
     assert.throws(() => second.service.nextBatch({ sampler: 'run', step: 2, worldSize: 1 }), /step 2 was split among 2 ranks/);
-    assert.deepEqual([...second.service.inspect('run').activity.drawn], drawn, 'draws counted once');
+    assert.deepEqual([...second.service.inspect('run').state.activity.drawn], drawn, 'draws counted once');
     // Steps never served are refused, in this epoch and the next.
     assert.throws(() => second.service.report({ ...report(3), step: 4 }), /step 4 has not been served/);
     assert.throws(() => second.service.report({ ...report(3), step: 10 }), /step 10 has not been served/);
