@@ -1,6 +1,7 @@
 // The storage port: the small interface the service needs. Two implementations (SQLite and
 // in-memory) pass one contract suite (test/unit/storage-contract.test.ts).
 import type { SamplerConfig } from '../core/sampler-config.js';
+import type { AppliedReport } from '../core/sampler-state.js';
 import type { Snapshot } from '../core/snapshot.js';
 
 export type { Snapshot };
@@ -18,14 +19,8 @@ export interface StoredBatch {
   readonly indices: Uint32Array;
 }
 
-export interface ReportRecord {
-  readonly step: number;
-  readonly rank: number;
-  readonly indices: Uint32Array;
-  readonly labels: Uint32Array;
-  readonly losses?: Float32Array | undefined;
-  readonly trueClassProbs?: Float32Array | undefined;
-}
+/** A checked report as the log keeps it: what the state applies (src/core/sampler-state.ts). */
+export type ReportRecord = AppliedReport;
 
 export interface LoggedReport extends ReportRecord {
   /** Position in the report log; increasing in arrival order. */
