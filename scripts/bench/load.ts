@@ -40,19 +40,41 @@ const clients = Array.from(
 );
 await Promise.all(clients.map((c) => new Promise<void>((res, rej) => c.waitForReady(Date.now() + 10_000, (e) => (e ? rej(e) : res())))));
 
-// Reports carry the same arrays every time; only the step changes.
-const indices = Array.from({ length: reportSize }, (_, i) => (i * 7919) % datasetSize);
-const labels = predictBatch({ numClasses: 10, uncertainEvery: 4, seed: 1 }, indices, 0);
-
-const packedIndices = Buffer.from(Uint32Array.from(indices).buffer);
-const packedLabels = Buffer.from(Uint32Array.from(labels).buffer);
+interface Report {
+  readonly indices: number[];
+  readonly labels: number[];
+  readonly packedIndices: Buffer;
+  readonly packedLabels: Buffer;
+}
+const reportOf = (indices: number[], step: number): Report => {
+  const labels = predictBatch({ numClasses: 10, uncertainEvery: 4, seed: 1 }, indices, step);
+  return { indices, labels, packedIndices: Buffer.from(Uint32Array.from(indices).buffer), packedLabels: Buffer.from(Uint32Array.from(labels).buffer) };
+};
+// The echo gets arrays of the same size every time. The service checks that a report names the
+// indices its step served: those are fetched before the clock starts.
+const synthetic = reportOf(Array.from({ length: reportSize }, (_, i) => (i * 7919) % datasetSize), 0);
+const served = new Map<number, Report>();
+if (values.method === 'report' && values.service === 'sampler') {
+  const fetch = (clients[0] as unknown as Record<string, (r: object, cb: (e: Error | null, r?: { batches: { step: string | number; packedIndices: Buffer }[] }) => void) => void>).NextBatches!.bind(clients[0]);
+  for (let step = firstStep; step < firstStep + calls; step += 64) {
+    const request = { sampler: values.sampler, step, count: Math.min(64, firstStep + calls - step), rank: 0, worldSize: 1, packed: true };
+    const response = await new Promise<{ batches: { step: string | number; packedIndices: Buffer }[] }>((resolve, reject) =>
+      fetch(request, (e, r) => (e || !r ? reject(e) : resolve(r))),
+    );
+    for (const b of response.batches) {
+      const bytes = Buffer.from(b.packedIndices);
+      served.set(Number(b.step), reportOf([...new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)], Number(b.step)));
+    }
+  }
+}
 
 function request(n: number): object {
   if (values.method === 'next') return { sampler: values.sampler, step: firstStep + n, rank: 0, worldSize: 1, packed };
   if (values.method === 'nexts') return { sampler: values.sampler, step: firstStep + n * count, count, rank: 0, worldSize: 1, packed };
   const step = firstStep + n;
-  if (packed) return { sampler: values.sampler, step, rank: 0, packedIndices, packedPredictedLabels: packedLabels };
-  return { sampler: values.sampler, step, rank: 0, indices, predictedLabels: labels };
+  const r = served.get(step) ?? synthetic;
+  if (packed) return { sampler: values.sampler, step, rank: 0, packedIndices: r.packedIndices, packedPredictedLabels: r.packedLabels };
+  return { sampler: values.sampler, step, rank: 0, indices: r.indices, predictedLabels: r.labels };
 }
 const rpc = ({ next: 'NextBatch', nexts: 'NextBatches', report: 'ReportPredictions' } as Record<string, string>)[values.method!]!;
 

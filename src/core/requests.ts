@@ -67,20 +67,42 @@ export function checkReport(config: SamplerConfig, fields: ReportFields): Checke
   return { indices, labels, losses, trueClassProbs };
 }
 
+/** Scratch for checkWithinShare: an open-addressing set of the share's indices (-1: empty). */
+let slotKeys = new Int32Array(0);
+let slotTaken = new Uint8Array(0);
+
 /**
  * A report covers part or all of the rank's share of its step, each index once: a window must
  * never fill from repeats of one sample or learn from a sample the step did not train on.
+ * O(share) with a small hash set that stays in cache (a Set of 1,024 numbers cost ~100 us).
  */
 export function checkWithinShare(indices: Uint32Array, share: Uint32Array, step: number, rank: number): void {
   const whose = `rank ${rank}'s share of step ${step}`;
   if (indices.length > share.length) {
     throw invalidArgument('indices', `must hold at most the ${share.length} indices of ${whose}, got ${indices.length}`);
   }
-  const remaining = new Set(share);
+  const capacity = 2 ** Math.ceil(Math.log2(share.length * 2 + 1));
+  if (slotKeys.length < capacity) {
+    slotKeys = new Int32Array(capacity);
+    slotTaken = new Uint8Array(capacity);
+  }
+  const mask = capacity - 1;
+  slotKeys.fill(-1, 0, capacity);
+  slotTaken.fill(0, 0, capacity);
+  const slotOf = (index: number) => {
+    let slot = (Math.imul(index, 0x9e3779b1) >>> 0) & mask;
+    while (slotKeys[slot] !== -1 && slotKeys[slot] !== index) slot = (slot + 1) & mask;
+    return slot;
+  };
+  for (const index of share) slotKeys[slotOf(index)] = index;
   for (let i = 0; i < indices.length; i++) {
     const index = indices[i]!;
-    if (remaining.delete(index)) continue;
-    const why = share.includes(index) ? 'appears twice in the report' : `is not in ${whose}`;
+    const slot = slotOf(index);
+    if (slotKeys[slot] === index && slotTaken[slot] === 0) {
+      slotTaken[slot] = 1;
+      continue;
+    }
+    const why = slotKeys[slot] === index ? 'appears twice in the report' : `is not in ${whose}`;
     throw invalidArgument(`indices[${i}]`, `${index} ${why}`);
   }
 }
