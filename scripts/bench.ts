@@ -15,6 +15,7 @@ import { SamplerService } from '../src/service/sampler-service.js';
 import { predictBatch } from '../src/sim/synthetic-model.js';
 import { SqliteStorage } from '../src/storage/sqlite-storage.js';
 import { startEchoServer } from './bench/echo-server.js';
+import { trainInProcess } from './bench/train.js';
 
 const SECTIONS = ['next', 'draw', 'ingest', 'boundary', 'memory', 'restart'] as const;
 const { values: flags } = parseArgs({ options: { only: { type: 'string' } } });
@@ -64,16 +65,6 @@ console.log(`recency-sampler bench, revision ${revision}, node ${process.version
 
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 
-/**
- * Trains `steps` steps from `first` in process, as one rank would: each step served, then its
- * batch reported (64 steps per call). Only the set-up of a measurement; never what it measures.
- */
-function trainInProcess(service: SamplerService, sampler: string, first: number, steps: number): void {
-  for (let step = first; step < first + steps; step += 64) {
-    const batches = service.nextBatches({ sampler, step, count: Math.min(64, first + steps - step) });
-    service.reportMany(batches.map((b) => ({ sampler, step: b.step, indices: b.indices, predictedLabels: predictBatch(model, b.indices, b.step) })));
-  }
-}
 const allIndices = Array.from({ length: N }, (_, i) => i);
 
 // --- NextBatch: b = 256 from an adaptive epoch with full windows, each call a new step.

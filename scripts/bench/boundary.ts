@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Rng } from '../../src/core/random.js';
 import { SamplerService } from '../../src/service/sampler-service.js';
-import { predictBatch } from '../../src/sim/synthetic-model.js';
+import { trainInProcess } from './train.js';
 import { SqliteStorage } from '../../src/storage/sqlite-storage.js';
 
 const n = Number(process.argv[2] ?? 10_000_000);
@@ -14,15 +14,10 @@ const dir = mkdtempSync(join(tmpdir(), 'rs-bench-boundary-'));
 const storage = new SqliteStorage(join(dir, 'b.db'));
 const service = new SamplerService(storage, pino({ level: 'silent' }), { snapshotEveryPredictions: 1e12 });
 service.create('b', { datasetSize: n, numClasses: 10, batchSize: 256, epochs: 100, window: 10, warmupEpochs: 3 });
-// Three predictions per sample from a model unsure of a quarter of them: several levels, mixed.
-(() => {
-  const all = Array.from({ length: n }, (_, i) => i);
-  for (let step = 0; step < 3; step++) {
-    service.nextBatch({ sampler: 'b', step });
-    service.report({ sampler: 'b', step, indices: all, predictedLabels: predictBatch({ numClasses: 10, uncertainEvery: 4, seed: 1 }, all, step) });
-  }
-})();
+// Three warm-up epochs of predictions from a model unsure of a quarter of the samples: several
+// levels, mixed.
 const stepsPerEpoch = Math.ceil(n / 256);
+trainInProcess(service, 'b', 0, 3 * stepsPerEpoch);
 const boundaries: number[] = [];
 for (let epoch = 3; epoch < 9; epoch++) {
   const t0 = performance.now();

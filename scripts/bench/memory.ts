@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { SamplerService } from '../../src/service/sampler-service.js';
 import { SqliteStorage } from '../../src/storage/sqlite-storage.js';
+import { trainInProcess } from './train.js';
 
 const n = Number(process.argv[2] ?? 10_000_000);
 const dir = mkdtempSync(join(tmpdir(), 'rs-bench-mem-'));
@@ -15,16 +16,11 @@ const service = new SamplerService(storage, pino({ level: 'silent' }));
 global.gc?.();
 const before = process.memoryUsage().rss;
 service.create('mem', { datasetSize: n, numClasses: 10, batchSize: 256, epochs: 100, window: 10, warmupEpochs: 1 });
-// One prediction for every sample writes into every page of the windows, so all of it is resident
-// (zero-filled memory that was never written would not count in RSS and flatter the figure).
-service.nextBatch({ sampler: 'mem', step: 0 });
-(() => {
-  const all = Array.from({ length: n }, (_, i) => i);
-  service.report({ sampler: 'mem', step: 0, indices: all, predictedLabels: all.map((i) => i % 10) });
-})();
+// A warm-up epoch of predictions for every sample writes into every page of the windows and the
+// counters, so all of it is resident (zero-filled memory never written would not count in RSS and
+// flatter the figure).
 const stepsPerEpoch = Math.ceil(n / 256);
-// Draw counts are written for every sample after a full epoch; write them all here likewise.
-service.inspect('mem').state.activity.drawn.fill(1);
+trainInProcess(service, 'mem', 0, stepsPerEpoch);
 service.nextBatch({ sampler: 'mem', step: stepsPerEpoch }); // freezes epoch 1
 service.nextBatch({ sampler: 'mem', step: 2 * stepsPerEpoch }); // and epoch 2
 // Steady state: idle-time work (drawing ahead, compacting the older held epoch) has run. Until it
