@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 const { path, closedFlag } = workerData as { path: string; closedFlag: Int32Array };
 /** After a request, the worker follows the writer for at most this long, a pass per pause. */
 const FOLLOW_MS = 1000;
-const PAUSE_MS = 10;
+const PAUSE_MS = 50;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 // Opened on the first request: a storage closed before any checkpoint never sees this thread touch the file.
