@@ -24,8 +24,16 @@ type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 export class SamplerClient {
   private readonly stub: SamplerServiceClient;
 
-  /** `tlsCa`: the PEM certificate(s) to trust for a service started with --tls-cert. */
-  constructor(target: string, options: { deadlineMs?: number; token?: string; tlsCa?: Buffer } = {}) {
+  /**
+   * `tlsCa`: the PEM certificate(s) to trust for a service started with --tls-cert.
+   * `retryTimeoutMs`: retry calls safe to repeat (all but deleteSampler) for up to this long on
+   * UNAVAILABLE and on a full disk under the service (RESOURCE_EXHAUSTED from its storage), with
+   * exponential backoff up to `maxBackoffMs` (default 1,000); 0, the default, fails at once.
+   */
+  constructor(
+    target: string,
+    options: { deadlineMs?: number; token?: string; tlsCa?: Buffer; retryTimeoutMs?: number; maxBackoffMs?: number } = {},
+  ) {
     const Service = samplerProto().recency_sampler.v1.SamplerService;
     const credentials = options.tlsCa ? grpc.credentials.createSsl(options.tlsCa) : grpc.credentials.createInsecure();
     this.stub = new Service(target, credentials, {
@@ -34,10 +42,14 @@ export class SamplerClient {
     });
     this.deadlineMs = options.deadlineMs ?? 30_000;
     this.token = options.token;
+    this.retryTimeoutMs = options.retryTimeoutMs ?? 0;
+    this.maxBackoffMs = options.maxBackoffMs ?? 1000;
   }
 
   private readonly deadlineMs: number;
   private readonly token: string | undefined;
+  private readonly retryTimeoutMs: number;
+  private readonly maxBackoffMs: number;
 
   createSampler(name: string, config: SamplerConfig): Promise<Sampler__Output> {
     return this.call((cb) => this.stub.createSampler({ name, config }, this.metadata(), this.options(), cb));
@@ -53,7 +65,7 @@ export class SamplerClient {
   }
 
   async deleteSampler(name: string): Promise<void> {
-    await this.call((cb) => this.stub.deleteSampler({ name }, this.metadata(), this.options(), cb));
+    await this.call((cb) => this.stub.deleteSampler({ name }, this.metadata(), this.options(), cb), false);
   }
 
   async nextBatch(request: NextBatchRequest): Promise<Batch> {
@@ -99,9 +111,20 @@ export class SamplerClient {
     return { deadline: Date.now() + this.deadlineMs };
   }
 
-  private call<T>(start: (callback: Callback<T>) => unknown): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      start((error, value) => (error ? reject(error) : resolve(value as T)));
-    });
+  private async call<T>(start: (callback: Callback<T>) => unknown, idempotent = true): Promise<T> {
+    const giveUp = Date.now() + this.retryTimeoutMs;
+    for (let delay = 50; ; delay = Math.min(delay * 2, this.maxBackoffMs)) {
+      try {
+        return await new Promise<T>((resolve, reject) => {
+          start((error, value) => (error ? reject(error) : resolve(value as T)));
+        });
+      } catch (error) {
+        const e = error as grpc.ServiceError;
+        // Only the service's storage: gRPC's own RESOURCE_EXHAUSTED (a message over the limit) recurs.
+        const waitable = e.code === grpc.status.UNAVAILABLE || (e.code === grpc.status.RESOURCE_EXHAUSTED && e.details.startsWith('storage:'));
+        if (!idempotent || !waitable || Date.now() + delay > giveUp) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
+      }
+    }
   }
 }

@@ -102,7 +102,7 @@ export class SamplerService {
     this.now = options.now ?? (() => new Date());
     for (const stored of storage.loadSamplers()) {
       const started = performance.now();
-      this.samplers.set(stored.name, SamplerRuntime.recover(stored, storage));
+      this.samplers.set(stored.name, SamplerRuntime.recover(stored, storage, this.now));
       log.info({ sampler: stored.name, ms: Math.round(performance.now() - started) }, 'sampler recovered');
     }
   }
@@ -121,7 +121,7 @@ export class SamplerService {
     const stored = this.storage.insertSampler(checkedName, config, this.now().toISOString());
     let runtime: SamplerRuntime;
     try {
-      runtime = SamplerRuntime.create(stored, this.storage);
+      runtime = SamplerRuntime.create(stored, this.storage, this.now);
     } catch (error) {
       // Never leave a row the service cannot load: the next start would fail on it.
       this.storage.deleteSampler(stored.id);

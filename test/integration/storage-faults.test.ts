@@ -4,6 +4,7 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { SamplerClient } from '../../src/client/sampler-client.js';
 import { predictBatch } from '../../src/sim/synthetic-model.js';
 import { startTestServer } from '../helpers/server.js';
 import { stateHash } from '../helpers/state-hash.js';
@@ -21,22 +22,22 @@ describe('a full disk', () => {
     }
     await client.createSampler('job', { datasetSize: 10_000, numClasses: 4, batchSize: 500, epochs: 3 });
     // Train until the disk is full: the call that fails is a NextBatch or a report.
-    let failed: { name: string; call: () => Promise<unknown>; error: ServiceError } | undefined;
-    const attempt = async <T>(name: string, call: () => Promise<T>): Promise<T | undefined> => {
+    let failed: { name: string; call: () => Promise<unknown>; retry: (c: SamplerClient) => Promise<unknown>; error: ServiceError } | undefined;
+    const attempt = async <T>(name: string, call: (c: SamplerClient) => Promise<T>): Promise<T | undefined> => {
       const before = await stateHash(app, ['job']);
       try {
-        return await call();
+        return await call(client);
       } catch (error) {
-        failed = { name, call, error: error as ServiceError };
+        failed = { name, call: () => call(client), retry: call, error: error as ServiceError };
         assert.equal(await stateHash(app, ['job']), before, `the refused ${name} changed the state`);
         return undefined;
       }
     };
     for (let step = 0; step < 60 && !failed; step++) {
-      const batch = await attempt('NextBatch', () => client.nextBatch({ sampler: 'job', step }));
+      const batch = await attempt('NextBatch', (c) => c.nextBatch({ sampler: 'job', step }));
       if (!batch) break;
       const predictedLabels = predictBatch(model, batch.indices, step);
-      await attempt('report', () => client.reportPredictions({ sampler: 'job', step, indices: batch.indices, predictedLabels }));
+      await attempt('report', (c) => c.reportPredictions({ sampler: 'job', step, indices: batch.indices, predictedLabels }));
     }
     assert.ok(failed, 'the disk never filled');
     assert.equal(status[failed.error.code], 'RESOURCE_EXHAUSTED', failed.error.details);
@@ -47,8 +48,13 @@ describe('a full disk', () => {
     // The service keeps answering reads meanwhile.
     assert.equal((await fetch(`http://127.0.0.1:${app.httpPort}/healthz`)).status, 200);
 
-    await client.deleteSampler('filler'); // frees pages
-    const answer = (await failed.call()) as { duplicate?: boolean };
+    // A client that retries waits the full disk out: space is freed half a second into its retries.
+    const patient = new SamplerClient(`127.0.0.1:${app.grpcPort}`, { retryTimeoutMs: 10_000, maxBackoffMs: 100 });
+    t.after(() => patient.close());
+    const started = performance.now();
+    setTimeout(() => void client.deleteSampler('filler'), 500); // frees pages
+    const answer = (await failed.retry(patient)) as { duplicate?: boolean };
+    assert.ok(performance.now() - started >= 500, 'answered before space was freed');
     if (failed.name === 'report') assert.equal(answer.duplicate, false, 'the refused report was not recorded before');
     t.diagnostic(`the disk filled on a ${failed.name}`);
   });
