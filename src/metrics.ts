@@ -104,4 +104,15 @@ function watchSamplers(registry: Registry, service: SamplerService): void {
   gauge('recency_sampler_mean_uncertainty', 'Mean predictive uncertainty F over the data set', (s) => s.meanUncertainty);
   gauge('recency_sampler_epoch', 'Epoch of the step last served', (s) => s.epoch);
   gauge('recency_sampler_samples_never_seen', 'Samples without any reported prediction', (s) => s.neverSeen);
+  gauge(
+    'recency_sampler_effective_sample_size_ratio',
+    'Effective sample size of the current epoch\'s P relative to N, (sum P)^2 / sum P^2 / N: 1 = uniform, selection does nothing',
+    (s) => s.diagnostics?.effectiveSampleSizeRatio ?? null,
+  );
+  gauge('recency_sampler_uncertain_share', 'Share of samples with F > 0 at the current epoch\'s start', (s) => s.diagnostics?.uncertainShare ?? null);
+  gauge(
+    'recency_sampler_top_decile_draw_share',
+    'Share of the current epoch\'s draws expected to go to the tenth of samples with the largest P (0.1 = uniform)',
+    (s) => s.diagnostics?.topDecileDrawShare ?? null,
+  );
 }

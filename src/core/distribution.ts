@@ -130,6 +130,11 @@ export class FrozenDistribution {
     this.sampleOrder = undefined;
   }
 
+  /** Each group's weight s^F and size, for diagnostics. */
+  groups(): { readonly weight: number; readonly size: number }[] {
+    return Array.from(this.size, (size, g) => ({ weight: this.weight[g]!, size }));
+  }
+
   get groupCount(): number {
     return this.size.length;
   }

@@ -107,6 +107,16 @@ export const epochHistory = {
           meanUncertainty: { type: 'number' },
           neverSeen: integer,
           histogram: { type: 'array', items: integer },
+          diagnostics: {
+            type: 'object',
+            description: 'whether selection does anything this epoch (absent for epochs recorded by older releases)',
+            properties: {
+              effectiveSampleSizeRatio: { type: 'number', description: 'effective sample size of P relative to N: (sum P)^2 / sum P^2 / N; 1 = uniform' },
+              uncertainShare: { type: 'number', description: 'share of samples with F > 0' },
+              topDecileDrawShare: { type: 'number', description: 'share of draws expected to go to the tenth of samples with the largest P; 0.1 = uniform' },
+              uniform: { type: 'boolean', description: 'an adaptive epoch whose P is uniform: no sample is more uncertain than another' },
+            },
+          },
         },
       },
     },

@@ -1,6 +1,7 @@
 // One sampler in the service: its learned state (src/core/sampler-state.ts) and the I/O around
 // it: served batches (cached, read from and committed to storage), freeze points, snapshots and
 // the epoch history. Rebuilt on start-up from the snapshot plus the report log.
+import { selectionDiagnostics } from '../core/diagnostics.js';
 import { failedPrecondition } from '../core/errors.js';
 import { SamplerState, type RankReports } from '../core/sampler-state.js';
 import type { SamplerConfig } from '../core/sampler-config.js';
@@ -137,9 +138,11 @@ export class SamplerRuntime implements InspectedSampler {
     });
     const described = steps.map((step) => this.describe(step));
     const newEpochs = new Map<number, EpochStats>();
-    for (const { epoch, pressure } of described) {
+    for (const { epoch, plan, pressure } of described) {
       if (!this.epochStats.has(epoch) && !newEpochs.has(epoch)) {
-        newEpochs.set(epoch, { epoch, startedAt: this.now().toISOString(), pressure, ...uncertaintySummary(this.state.history) });
+        const { history } = this.state;
+        const diagnostics = selectionDiagnostics(plan.weightedDraws ? this.state.held(epoch) : undefined, history, plan.weightedDraws);
+        newEpochs.set(epoch, { epoch, startedAt: this.now().toISOString(), pressure, ...uncertaintySummary(history), diagnostics });
       }
     }
     if (fresh.size > 0 || newEpochs.size > 0) this.storage.insertBatches(this.stored.id, fresh, [...newEpochs.values()]);

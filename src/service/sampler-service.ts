@@ -1,6 +1,7 @@
 // The service: owns every sampler's state and is its only writer. The gRPC and HTTP adapters
 // decode a request, make one call here and encode the answer.
 import type { Logger } from 'pino';
+import type { SelectionDiagnostics } from '../core/diagnostics.js';
 import { failedPrecondition, invalidArgument, SamplerError } from '../core/errors.js';
 import {
   checkName,
@@ -46,6 +47,8 @@ export interface GaugeValues {
   readonly selectionPressure: number | null;
   readonly meanUncertainty: number;
   readonly neverSeen: number;
+  /** The current epoch's, once it has started. */
+  readonly diagnostics: SelectionDiagnostics | undefined;
 }
 
 export interface SamplerView {
@@ -156,6 +159,7 @@ export class SamplerService {
         selectionPressure: detail.selectionPressure,
         meanUncertainty: detail.meanUncertainty,
         neverSeen: detail.neverSeen,
+        diagnostics: runtime.epochStats.get(detail.epoch)?.diagnostics,
       };
     });
   }

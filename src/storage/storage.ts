@@ -1,5 +1,6 @@
 // The storage port: the small interface the service needs. Two implementations (SQLite and
 // in-memory) pass one contract suite (test/unit/storage-contract.test.ts).
+import type { SelectionDiagnostics } from '../core/diagnostics.js';
 import type { SamplerConfig } from '../core/sampler-config.js';
 import type { AppliedReport } from '../core/sampler-state.js';
 import type { Snapshot } from '../core/snapshot.js';
@@ -44,6 +45,8 @@ export interface EpochStats {
   readonly neverSeen: number;
   /** Samples per tenth of F: [0, 0.1), [0.1, 0.2), ..., [0.9, 1]. */
   readonly histogram: readonly number[];
+  /** Whether selection does anything this epoch (absent in epochs recorded by older releases). */
+  readonly diagnostics?: SelectionDiagnostics;
 }
 
 export interface Storage {

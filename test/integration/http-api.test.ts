@@ -121,6 +121,10 @@ describe('HTTP inspection API', () => {
     assert.ok(value(/^recency_sampler_db_write_duration_seconds_count\{operation="appendReports"\} (\d+)/m) >= STEPS * 2);
     assert.ok(Math.abs(value(/^recency_sampler_selection_pressure\{sampler="sim"\} ([\d.e+-]+)/m) - selectionPressure(1, normalizeConfig(config))) < 1e-9);
     assert.ok(value(/^recency_sampler_mean_uncertainty\{sampler="sim"\} ([\d.e+-]+)/m) > 0);
+    const epoch1 = (await get('/v1/samplers/sim/epochs')).json().epochs[1].diagnostics;
+    assert.equal(value(/^recency_sampler_effective_sample_size_ratio\{sampler="sim"\} ([\d.e+-]+)/m), epoch1.effectiveSampleSizeRatio);
+    assert.equal(value(/^recency_sampler_uncertain_share\{sampler="sim"\} ([\d.e+-]+)/m), epoch1.uncertainShare);
+    assert.equal(value(/^recency_sampler_top_decile_draw_share\{sampler="sim"\} ([\d.e+-]+)/m), epoch1.topDecileDrawShare);
   });
 
   it('publishes an OpenAPI document of every route', async () => {
@@ -137,6 +141,12 @@ describe('HTTP inspection API', () => {
     assert.equal(history.epochs[0].neverSeen, 200, 'before any report');
     assert.equal(history.epochs[1].neverSeen, 0);
     assert.deepEqual(history.schedule.map((s: Json) => s.pressure), [0, 1, 2, 3].map((e) => selectionPressure(e, normalizeConfig(config))));
+    // Whether selection does anything. Warm-up is uniform by design. Epoch 1 selects (s_1 = 21.5),
+    // yet after one warm-up epoch each sample has one prediction, so every F is 0: P is uniform,
+    // and the diagnostics say so.
+    assert.deepEqual(history.epochs[0].diagnostics, { effectiveSampleSizeRatio: 1, uncertainShare: 1, topDecileDrawShare: 0.1, uniform: false });
+    assert.equal(history.epochs[1].histogram[0], 200, 'every F is 0');
+    assert.deepEqual(history.epochs[1].diagnostics, { effectiveSampleSizeRatio: 1, uncertainShare: 0, topDecileDrawShare: 0.1, uniform: true });
   });
 
   it('says 404 for an unknown sampler or sample and 400 for bad parameters, naming them', async () => {
