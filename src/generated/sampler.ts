@@ -5,6 +5,7 @@ import type { Batch as _recency_sampler_v1_Batch, Batch__Output as _recency_samp
 import type { CreateSamplerRequest as _recency_sampler_v1_CreateSamplerRequest, CreateSamplerRequest__Output as _recency_sampler_v1_CreateSamplerRequest__Output } from './recency_sampler/v1/CreateSamplerRequest.js';
 import type { DeleteSamplerRequest as _recency_sampler_v1_DeleteSamplerRequest, DeleteSamplerRequest__Output as _recency_sampler_v1_DeleteSamplerRequest__Output } from './recency_sampler/v1/DeleteSamplerRequest.js';
 import type { DeleteSamplerResponse as _recency_sampler_v1_DeleteSamplerResponse, DeleteSamplerResponse__Output as _recency_sampler_v1_DeleteSamplerResponse__Output } from './recency_sampler/v1/DeleteSamplerResponse.js';
+import type { EpochDiagnostics as _recency_sampler_v1_EpochDiagnostics, EpochDiagnostics__Output as _recency_sampler_v1_EpochDiagnostics__Output } from './recency_sampler/v1/EpochDiagnostics.js';
 import type { GetSamplerRequest as _recency_sampler_v1_GetSamplerRequest, GetSamplerRequest__Output as _recency_sampler_v1_GetSamplerRequest__Output } from './recency_sampler/v1/GetSamplerRequest.js';
 import type { ListSamplersRequest as _recency_sampler_v1_ListSamplersRequest, ListSamplersRequest__Output as _recency_sampler_v1_ListSamplersRequest__Output } from './recency_sampler/v1/ListSamplersRequest.js';
 import type { ListSamplersResponse as _recency_sampler_v1_ListSamplersResponse, ListSamplersResponse__Output as _recency_sampler_v1_ListSamplersResponse__Output } from './recency_sampler/v1/ListSamplersResponse.js';
@@ -31,6 +32,7 @@ export interface ProtoGrpcType {
       CreateSamplerRequest: MessageTypeDefinition<_recency_sampler_v1_CreateSamplerRequest, _recency_sampler_v1_CreateSamplerRequest__Output>
       DeleteSamplerRequest: MessageTypeDefinition<_recency_sampler_v1_DeleteSamplerRequest, _recency_sampler_v1_DeleteSamplerRequest__Output>
       DeleteSamplerResponse: MessageTypeDefinition<_recency_sampler_v1_DeleteSamplerResponse, _recency_sampler_v1_DeleteSamplerResponse__Output>
+      EpochDiagnostics: MessageTypeDefinition<_recency_sampler_v1_EpochDiagnostics, _recency_sampler_v1_EpochDiagnostics__Output>
       GetSamplerRequest: MessageTypeDefinition<_recency_sampler_v1_GetSamplerRequest, _recency_sampler_v1_GetSamplerRequest__Output>
       ListSamplersRequest: MessageTypeDefinition<_recency_sampler_v1_ListSamplersRequest, _recency_sampler_v1_ListSamplersRequest__Output>
       ListSamplersResponse: MessageTypeDefinition<_recency_sampler_v1_ListSamplersResponse, _recency_sampler_v1_ListSamplersResponse__Output>

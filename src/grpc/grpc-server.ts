@@ -85,6 +85,11 @@ function encodeSampler(s: SamplerView): Sampler {
     createdAt: s.createdAt,
     reportsReceived: s.reportsReceived,
     predictionsReceived: s.predictionsReceived,
+    epochs: s.epochs.flatMap(({ epoch, pressure, diagnostics: d }) =>
+      d
+        ? [{ epoch, selectionPressure: pressure, effectiveSampleSizeRatio: d.effectiveSampleSizeRatio, uncertainShare: d.uncertainShare, topDecileDrawShare: d.topDecileDrawShare, uniform: d.uniform }]
+        : [],
+    ),
   };
 }
 

@@ -59,6 +59,8 @@ export interface SamplerView {
   readonly createdAt: string;
   readonly reportsReceived: number;
   readonly predictionsReceived: number;
+  /** Each epoch served so far, in order, with its diagnostics (absent for epochs recorded by older releases). */
+  readonly epochs: readonly { readonly epoch: number; readonly pressure: number; readonly diagnostics: SelectionDiagnostics | undefined }[];
 }
 
 export interface BatchView {
@@ -325,6 +327,9 @@ function view(runtime: SamplerRuntime): SamplerView {
     createdAt,
     reportsReceived: runtime.state.reportsReceived,
     predictionsReceived: runtime.state.predictionsReceived,
+    epochs: [...runtime.epochStats.values()]
+      .sort((a, b) => a.epoch - b.epoch)
+      .map(({ epoch, pressure, diagnostics }) => ({ epoch, pressure, diagnostics })),
   };
 }
 

@@ -6,7 +6,7 @@ then.
 """
 from typing import Any
 
-from .client import Batch, ReportResult, SamplerClient, SamplerConfig, SamplerInfo
+from .client import Batch, EpochDiagnostics, ReportResult, SamplerClient, SamplerConfig, SamplerInfo
 from .errors import (AlreadyExists, DeadlineExceeded, FailedPrecondition, InvalidArgument, NotFound, SamplerError,
                      StorageFull, Unauthenticated, Unavailable, Unimplemented)
 from .stream import BatchStream
@@ -14,7 +14,7 @@ from .stream import BatchStream
 __version__ = "0.1.0"
 
 __all__ = [
-    "SamplerClient", "SamplerInfo", "SamplerConfig", "Batch", "ReportResult", "BatchStream",
+    "SamplerClient", "SamplerInfo", "SamplerConfig", "EpochDiagnostics", "Batch", "ReportResult", "BatchStream",
     "RecencyBatchSampler", "IndexedDataset",
     "SamplerError", "InvalidArgument", "NotFound", "AlreadyExists", "FailedPrecondition", "Unimplemented",
     "Unauthenticated", "Unavailable", "StorageFull", "DeadlineExceeded",

@@ -49,6 +49,21 @@ class SamplerConfig:
 
 
 @dataclass(frozen=True)
+class EpochDiagnostics:
+    """Whether selection did anything in an epoch, as it started. ``effective_sample_size_ratio``:
+    (sum P)^2 / sum P^2 / N, 1 when P is uniform; ``uncertain_share``: samples with F > 0;
+    ``top_decile_draw_share``: the share of draws expected to go to the tenth of samples with
+    the largest P (0.1 when uniform); ``uniform``: an adaptive epoch in which no sample was more
+    uncertain than another, so its batches were plain shuffles."""
+    epoch: int
+    selection_pressure: float
+    effective_sample_size_ratio: float
+    uncertain_share: float
+    top_decile_draw_share: float
+    uniform: bool
+
+
+@dataclass(frozen=True)
 class SamplerInfo:
     name: str
     config: SamplerConfig
@@ -57,6 +72,8 @@ class SamplerInfo:
     created_at: str
     reports_received: int
     predictions_received: int
+    #: Each epoch served so far (empty for a service older than the diagnostics).
+    epochs: Tuple[EpochDiagnostics, ...] = ()
 
 
 class Batch:
@@ -117,6 +134,8 @@ def _info(message: Any) -> SamplerInfo:
         created_at=message.created_at,
         reports_received=message.reports_received,
         predictions_received=message.predictions_received,
+        epochs=tuple(EpochDiagnostics(e.epoch, e.selection_pressure, e.effective_sample_size_ratio, e.uncertain_share,
+                                      e.top_decile_draw_share, e.uniform) for e in getattr(message, "epochs", ())),
     )
 
 
@@ -349,4 +368,4 @@ class SamplerClient:
             delay = min(delay * 2, self.max_backoff)
 
 
-__all__: Sequence[str] = ["SamplerClient", "SamplerInfo", "SamplerConfig", "Batch", "ReportResult", "SamplerError"]
+__all__: Sequence[str] = ["SamplerClient", "SamplerInfo", "EpochDiagnostics", "SamplerConfig", "Batch", "ReportResult", "SamplerError"]

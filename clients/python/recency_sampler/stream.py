@@ -18,7 +18,7 @@ from typing import Any, Callable, Deque, Dict, Iterator, List, NamedTuple, Optio
 import numpy as np
 
 from ._arrays import check_host_outputs, host_predictions, to_numpy
-from .client import Batch, SamplerClient, SamplerInfo
+from .client import Batch, EpochDiagnostics, SamplerClient, SamplerInfo
 
 # Every call costs both processes CPU that training would otherwise use, so reports share calls:
 # one may wait up to REPORT_DELAY for others (flush() and the epoch's end cut the wait short).
@@ -319,6 +319,7 @@ class BatchStream:
         self._outbox = Outbox(self._send, capacity=report_queue, name=name)
         self.before_epoch: Optional[Callable[[], None]] = None
         self._closed = False
+        self._warned_uniform = False
 
     # -- epochs ---------------------------------------------------------------------------
     @property
@@ -359,7 +360,10 @@ class BatchStream:
             self.before_epoch()
         epoch = self.ledger.epoch
         start, end = self.ledger.begin()
-        yield from self.fetch(start, end, rank=self.rank, world_size=self.world_size)
+        for i, chunk in enumerate(self.fetch(start, end, rank=self.rank, world_size=self.world_size)):
+            if i == 0 and chunk and chunk[0].phase == "ADAPTIVE":
+                self.warn_if_uniform(chunk[0].epoch)
+            yield chunk
         # The loop asks for the next batch only after reporting the last one: the epoch's reports
         # are all queued now (with prefetching loader workers, the next iteration's flush catches up).
         self.flush()
@@ -382,6 +386,23 @@ class BatchStream:
             chunk = pending.popleft().result()
             fetch_more()
             yield chunk
+
+    def diagnostics(self) -> Tuple[EpochDiagnostics, ...]:
+        """Whether selection does anything, per epoch served so far (one call to the service)."""
+        return self.client.get_sampler(self.name).epochs
+
+    def warn_if_uniform(self, epoch: int) -> None:
+        """Once per run: warns when an adaptive epoch started with a uniform P (one call per epoch)."""
+        if self._warned_uniform:
+            return
+        found = [d for d in self.diagnostics() if d.epoch == epoch]
+        if found and found[0].uniform:
+            self._warned_uniform = True
+            warnings.warn(
+                f"sampler {self.name!r}: selection has become uniform in epoch {epoch}: no sample is more uncertain "
+                "than another, so its batches are plain shuffles. Recency Bias needs predictions that keep changing "
+                "(augmentation, a model that does not memorize the training set); see diagnostics()",
+                RuntimeWarning, stacklevel=2)
 
     # -- reports --------------------------------------------------------------------------
     def loss_weights(self, key: Any) -> Optional[List[float]]:

@@ -119,10 +119,17 @@ class RecencyBatchSampler(Sampler[List[int]]):
                 # Every rank's reports of the last epoch are in before any rank asks for the next.
                 self.stream.before_epoch = dist.barrier
         self._rank, self._world_size = rank, world_size
+        self._client = client
 
     @property
     def name(self) -> str:
         return self.ledger.name
+
+    def diagnostics(self) -> Any:
+        """Whether selection does anything, per epoch served so far: a tuple of EpochDiagnostics
+        (effective sample size of P relative to N, share of samples with F > 0, share of draws to
+        the top tenth of P, and ``uniform``). One call to the service."""
+        return self._client.get_sampler(self.name).epochs
 
     @property
     def rank(self) -> int:

@@ -139,6 +139,42 @@ def test_a_killed_and_restarted_service_is_ridden_out_with_no_report_lost_or_dou
         service.stop()
 
 
+def test_diagnostics_tell_whether_selection_does_anything_and_warn_once_when_it_does_not(client, name):
+    import warnings
+
+    from recency_sampler import EpochDiagnostics
+
+    # A model that never changes its mind: after warm-up every F is 0, so P is uniform.
+    settled = BatchStream(client, name + "-settled", **{**CONFIG, "epochs": 4, "window": 2, "warmup_epochs": 1})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            for indices in settled:
+                settled.report(indices, [0] * len(indices))
+        settled.flush()
+    assert len([w for w in caught if "selection has become uniform in epoch 1" in str(w.message)]) == 1
+    epochs = settled.diagnostics()
+    assert [d.epoch for d in epochs] == [0, 1, 2]
+    assert epochs[0] == EpochDiagnostics(0, epochs[0].selection_pressure, 1.0, 1.0, 0.1, False)  # warm-up: all unseen
+    assert [(d.effective_sample_size_ratio, d.uncertain_share, d.uniform) for d in epochs[1:]] == [(1.0, 0.0, True)] * 2
+    settled.close()
+
+    # A model that keeps changing its mind: after two warm-up epochs most windows disagree.
+    rng = np.random.default_rng(3)
+    changing = BatchStream(client, name + "-changing", **{**CONFIG, "epochs": 5, "window": 2, "warmup_epochs": 2})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            for indices in changing:
+                changing.report(indices, rng.integers(0, 5, len(indices)))
+        changing.flush()
+    assert not [w for w in caught if "uniform" in str(w.message)]
+    adaptive = changing.diagnostics()[2]
+    assert not adaptive.uniform and adaptive.uncertain_share > 0.5
+    assert adaptive.effective_sample_size_ratio < 1 and adaptive.top_decile_draw_share > 0.1
+    changing.close()
+
+
 def test_report_many_splits_what_one_request_cannot_carry(client, name):
     # 20 reports of 20,000 predictions: 3.2 MB, past the service's 1.25 MiB request limit.
     client.create_sampler(name, **{**CONFIG, "dataset_size": 100_000, "batch_size": 20_000, "epochs": 5})

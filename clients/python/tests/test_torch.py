@@ -43,6 +43,7 @@ def test_the_loader_yields_the_servers_batches_and_reports_land(client, name):
     sampler.flush()
     info = client.get_sampler(name)
     assert (info.reports_received, info.predictions_received) == (30, 360)
+    assert sampler.diagnostics() == info.epochs and [d.epoch for d in info.epochs] == [0, 1, 2]
     sampler.close()
 
 
