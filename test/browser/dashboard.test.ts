@@ -40,6 +40,9 @@ describe('dashboard in headless Chromium', { skip: SKIP_BROWSER }, () => {
     assert.equal(await page.textContent('#t-phase'), 'adaptive');
     assert.equal(await page.textContent('#t-pressure'), `${detail.selectionPressure.toFixed(2)}×`);
     assert.equal(await page.textContent('#t-meanf'), detail.meanUncertainty.toFixed(3));
+    const latest = (await api('/v1/samplers/fashion-demo/epochs')).epochs.at(-1).diagnostics;
+    assert.equal(await page.textContent('#t-ess'), latest.effectiveSampleSizeRatio.toFixed(3));
+    assert.equal(await page.textContent('#t-selection'), `top tenth gets ${(100 * latest.topDecileDrawShare).toFixed(0)}% of draws`);
     assert.equal(await page.textContent('#t-predictions'), (STEPS * 100).toLocaleString('en-US'));
     assert.equal(await page.locator('#ranks tr').count(), 2);
   });
@@ -53,6 +56,7 @@ describe('dashboard in headless Chromium', { skip: SKIP_BROWSER }, () => {
     assert.deepEqual((await data('c-pressure'))[2].filter((v: number | null) => v !== null), history.epochs.map((e: any) => e.pressure));
     assert.deepEqual((await data('c-draws'))[1], detail.uncertaintyValues.map((v: any) => v.meanDrawn));
     assert.equal((await data('c-epochs'))[0].length, 5, 'one point per epoch started');
+    assert.deepEqual((await data('c-epochs'))[4], history.epochs.map((e: any) => e.diagnostics.effectiveSampleSizeRatio));
     // The uncertain samples (every 7th) are drawn more than the settled ones once adaptive.
     const draws = (await data('c-draws'))[1] as number[];
     assert.ok(draws.at(-1)! > draws[0]!, `mean draws at the highest F ${draws.at(-1)} vs F = 0 ${draws[0]}`);

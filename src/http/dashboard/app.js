@@ -75,6 +75,7 @@ function drawHistogram(detail) {
 
 function drawEpochs(history) {
   const epochs = history.epochs;
+  renderSelection(epochs);
   const share = (e, from, to) => e.histogram.slice(from, to).reduce((a, c) => a + c, 0) / e.histogram.reduce((a, c) => a + c, 0);
   drawChart('c-epochs', {
     scales: { x: { time: false }, y: { range: [0, 1] } },
@@ -82,8 +83,19 @@ function drawEpochs(history) {
     series: [{},
       { label: 'settled (F < 0.1)', stroke: '#27ae60', width: 2 },
       { label: 'uncertain (F ≥ 0.5)', stroke: '#c0392b', width: 2 },
-      { label: 'mean F', stroke: '#2f6fdb', width: 2, dash: [6, 3] }],
-  }, [epochs.map((e) => e.epoch), epochs.map((e) => share(e, 0, 1)), epochs.map((e) => share(e, 5, 10)), epochs.map((e) => e.meanUncertainty)]);
+      { label: 'mean F', stroke: '#2f6fdb', width: 2, dash: [6, 3] },
+      { label: 'effective sample size / N', stroke: '#7f8c8d', width: 2 }],
+  }, [epochs.map((e) => e.epoch), epochs.map((e) => share(e, 0, 1)), epochs.map((e) => share(e, 5, 10)), epochs.map((e) => e.meanUncertainty),
+    epochs.map((e) => e.diagnostics?.effectiveSampleSizeRatio ?? null)]);
+}
+
+/** Whether selection does anything in the latest epoch started: its P's effective sample size. */
+function renderSelection(epochs) {
+  const d = epochs.at(-1)?.diagnostics;
+  setText('t-ess', d ? fmt.num(d.effectiveSampleSizeRatio) : '–');
+  setText('t-selection', !d ? "this epoch's P: 1 = uniform"
+    : d.uniform ? 'uniform: no sample is more uncertain than another'
+      : `top tenth gets ${(100 * d.topDecileDrawShare).toFixed(0)}% of draws`);
 }
 
 function drawDraws(detail) {
