@@ -37,10 +37,14 @@ export class LevelTable {
   }
 }
 
+/** Bytes per stored label: the smallest unsigned type that holds every class id. */
+export function labelBytes(numClasses: number): 1 | 2 | 4 {
+  return numClasses <= 0x100 ? 1 : numClasses <= 0x10000 ? 2 : 4;
+}
+
 function labelArray(length: number, numClasses: number): LabelArray {
-  if (numClasses <= 0x100) return new Uint8Array(length);
-  if (numClasses <= 0x10000) return new Uint16Array(length);
-  return new Uint32Array(length);
+  const bytes = labelBytes(numClasses);
+  return bytes === 1 ? new Uint8Array(length) : bytes === 2 ? new Uint16Array(length) : new Uint32Array(length);
 }
 
 /**

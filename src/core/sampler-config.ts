@@ -1,6 +1,7 @@
 // A sampler's configuration: its defaults in one place, validated once, then frozen.
 import { z } from 'zod';
 import { invalidArgument } from './errors.js';
+import { labelBytes } from './history.js';
 
 export const STRATEGIES = ['RECENCY_BIAS', 'RANDOM', 'ONLINE_BATCH', 'ACTIVE_BIAS'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
@@ -93,11 +94,11 @@ export function normalizeConfig(input: SamplerConfigInput | undefined): SamplerC
   if (c.batchSize > c.datasetSize) {
     throw invalidArgument('config.batch_size', `must be <= dataset_size (${c.datasetSize}), got ${c.batchSize}`);
   }
-  const labelBytes = c.numClasses <= 0x100 ? 1 : c.numClasses <= 0x10000 ? 2 : 4;
-  if (c.datasetSize * c.window * labelBytes > MAX_WINDOW_BYTES) {
+  const bytes = labelBytes(c.numClasses);
+  if (c.datasetSize * c.window * bytes > MAX_WINDOW_BYTES) {
     throw invalidArgument(
       'config.window',
-      `the windows would take dataset_size x window x ${labelBytes} bytes = ${c.datasetSize * c.window * labelBytes}, ` +
+      `the windows would take dataset_size x window x ${bytes} bytes = ${c.datasetSize * c.window * bytes}, ` +
         `more than the limit of ${MAX_WINDOW_BYTES}; lower window`,
     );
   }
