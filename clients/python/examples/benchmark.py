@@ -78,6 +78,11 @@ def train_one(run: Run, args: argparse.Namespace, target: str) -> List[dict]:
     train_args.epochs = args.epochs
     train_args.batch_size = args.batch_size
     train_args.lr = args.lr
+    train_args.momentum = args.momentum
+    train_args.nesterov = args.nesterov
+    train_args.model = args.model
+    train_args.augment = args.augment
+    train_args.device = args.device
     train_args.window = args.window
     train_args.warmup_epochs = args.warmup_epochs
     train_args.initial_pressure = run.initial_pressure
@@ -207,6 +212,15 @@ def plot(methods: Dict[str, Dict[int, Curve]], title: str, out: pathlib.Path, xl
     plt.close(fig)
 
 
+def regime(args: argparse.Namespace) -> str:
+    """The training regime in words: model, augmentation, optimizer, device."""
+    model = "the example's small CNN" if args.model == "small_cnn" else "a ResNet-8"
+    optimizer = "plain SGD" if args.momentum == 0 else (
+        f"SGD with {'Nesterov ' if args.nesterov else ''}momentum {args.momentum:g}")
+    return (f"{model}, {'random crop and flip' if args.augment else 'no augmentation'}, {optimizer}, "
+            f"on {args.device or 'the CPU (DataLoader)'}")
+
+
 def report(rows: List[dict], args: argparse.Namespace, out: pathlib.Path, command: str) -> str:
     curves = curves_of(rows)
     baselines = [m for m in ("random", "online_batch", "active_bias")]
@@ -215,8 +229,8 @@ def report(rows: List[dict], args: argparse.Namespace, out: pathlib.Path, comman
              f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
              f"{torch.get_num_threads()} threads, Python {platform.python_version()}.  ",
              f"Setup: Fashion-MNIST, {'first ' + str(args.limit_train) if args.limit_train else 'all 60,000'} training "
-             f"images (before the scenario's changes), official 10,000 test images; the example's small CNN; "
-             f"batch {args.batch_size}, SGD momentum 0.9, lr {args.lr} divided by 10 at 50% and 75% of "
+             f"images (before the scenario's changes), official 10,000 test images; {regime(args)}; "
+             f"batch {args.batch_size}, lr {args.lr} divided by 10 at 50% and 75% of "
              f"{args.epochs} epochs; window q = {args.window}, warm-up g = {args.warmup_epochs} epochs, s0 = 100 "
              f"unless named.", ""]
     by_epochs = curves_of(rows, "epochs")
@@ -250,6 +264,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup-epochs", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum; 0: plain SGD")
+    p.add_argument("--nesterov", action="store_true")
+    p.add_argument("--model", choices=["small_cnn", "resnet"], default="small_cnn")
+    p.add_argument("--augment", action="store_true", help="random crop and horizontal flip")
+    p.add_argument("--device", default=None, help="data resident on this device, batches from sampler.batches()")
     p.add_argument("--limit-train", type=int, default=20000, help="first N training images (0: all)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     p.add_argument("--data-dir", default=fm.DEFAULT_DATA)

@@ -4,7 +4,10 @@ by plain in-process shuffling) and writes per-epoch wall-clock, train loss and t
     python examples/fashion_mnist.py --strategy recency_bias --epochs 20 --seed 0 --csv rb.csv
 
 --label-noise and --imbalance make the harder training sets of the benchmark, deterministically
-(the same set for every strategy and seed); the test set stays the official one.
+(the same set for every strategy and seed); the test set stays the official one. --augment (random
+crop and flip), --model resnet, --momentum 0 (plain SGD) and --device cuda make the training regimes
+of docs/results.md. With --device the data stays on that device and batches come from
+sampler.batches() (the GPU path); without it, through a DataLoader (the README's usage).
 
 Without --target it starts the service itself (node dist/main.js, built by `npm run build`).
 """
@@ -109,6 +112,60 @@ def load(data_dir: str, limit_train: Optional[int] = None, label_noise: float = 
     return train, (images(arrays["test_images"]), torch.from_numpy(arrays["test_labels"].astype(np.int64)))
 
 
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions with batch norm and an identity (or 1x1 projection) shortcut."""
+
+    def __init__(self, inputs: int, outputs: int, stride: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inputs, outputs, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(outputs)
+        self.conv2 = nn.Conv2d(outputs, outputs, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(outputs)
+        self.shortcut = nn.Sequential() if stride == 1 and inputs == outputs else nn.Sequential(
+            nn.Conv2d(inputs, outputs, 1, stride, bias=False), nn.BatchNorm2d(outputs))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
+class ResNet(nn.Module):
+    """A ResNet-style net for 28x28 images: a stem, three stages of `blocks` basic blocks (widths
+    w, 2w, 4w; the last two halve the resolution), global average pooling. blocks = 1: ResNet-8."""
+
+    def __init__(self, classes: int = 10, width: int = 16, blocks: int = 1):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU())
+        layers, inputs = [], width
+        for stage, outputs in enumerate((width, 2 * width, 4 * width)):
+            for block in range(blocks):
+                layers.append(BasicBlock(inputs, outputs, 2 if stage > 0 and block == 0 else 1))
+                inputs = outputs
+        self.stages = nn.Sequential(*layers)
+        self.fc = nn.Linear(inputs, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.stages(self.stem(x)).mean((2, 3)))
+
+
+def build_model(name: str) -> nn.Module:
+    return ResNet() if name == "resnet" else SmallCNN()
+
+
+def augment(x: torch.Tensor, generator: torch.Generator, pad: int = 2) -> torch.Tensor:
+    """Random crop (zero padding of `pad` pixels, then a crop back to the original size) and a
+    random horizontal flip, per image, on x's device, drawn from `generator`."""
+    n, _, h, w = x.shape
+    padded = F.pad(x, (pad, pad, pad, pad))
+    dy = torch.randint(0, 2 * pad + 1, (n, 1, 1), device=x.device, generator=generator)
+    dx = torch.randint(0, 2 * pad + 1, (n, 1, 1), device=x.device, generator=generator)
+    flip = torch.rand((n, 1, 1), device=x.device, generator=generator) < 0.5
+    cols = torch.arange(w, device=x.device).view(1, 1, w)
+    cols = torch.where(flip, w - 1 - cols, cols) + dx
+    rows = torch.arange(h, device=x.device).view(1, h, 1) + dy
+    return padded[torch.arange(n, device=x.device).view(n, 1, 1), 0, rows, cols].unsqueeze(1)
+
+
 class SmallCNN(nn.Module):
     def __init__(self, classes: int = 10):
         super().__init__()
@@ -136,13 +193,14 @@ class EpochRecord:
     selection_pressure: float
 
 
-def evaluate(model: nn.Module, test) -> float:
+def evaluate(model: nn.Module, test, device: torch.device) -> float:
     model.eval()
     x, y = test
     wrong = 0
     with torch.no_grad():
         for i in range(0, len(y), 1000):
-            wrong += (model(x[i:i + 1000]).argmax(1) != y[i:i + 1000]).sum().item()
+            batch = x[i:i + 1000].to(device)
+            wrong += (model(batch).argmax(1).cpu() != y[i:i + 1000]).sum().item()
     model.train()
     return wrong / len(y)
 
@@ -185,32 +243,34 @@ def train_epochs(args: argparse.Namespace, target: Optional[str]) -> Iterator[Ep
     torch.manual_seed(args.seed)
     train_set, test = load(args.data_dir, args.limit_train, args.label_noise, args.imbalance)
     data = IndexedDataset(train_set)
-    model = SmallCNN()
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
+    device = torch.device(args.device) if args.device else None
+    model = build_model(args.model).to(device or "cpu")
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, nesterov=args.nesterov,
+                                weight_decay=5e-4)
     # The paper's schedule: the learning rate divided by 10 at 50% and 75% of training.
     schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, [args.epochs // 2, args.epochs * 3 // 4], 0.1)
+    # Its own generator, so that augmenting changes neither the model's initialisation nor the shuffles.
+    augmentation = torch.Generator(device or "cpu").manual_seed(args.seed + 7919) if args.augment else None
     sampler = client = None
-    if args.strategy == "shuffle":
-        loader = DataLoader(data, batch_size=args.batch_size, shuffle=True,
-                            generator=torch.Generator().manual_seed(args.seed))
-    else:
+    if args.strategy != "shuffle":
         client = SamplerClient(target)
         name = args.name or f"fmnist-{args.strategy}-s{args.seed}-{os.getpid()}-{time.time_ns()}"
         sampler = RecencyBatchSampler(
             client, name=name, dataset_size=len(data), num_classes=10, batch_size=args.batch_size, epochs=args.epochs,
             strategy=args.strategy, window=args.window, warmup_epochs=args.warmup_epochs,
             initial_pressure=args.initial_pressure, seed=args.seed, active_bias_mode=args.active_bias_mode)
-        loader = DataLoader(data, batch_sampler=sampler)
+    steps = served_steps(args, data, train_set, sampler, device)
     wall = 0.0
     for epoch in range(args.epochs):
         if sampler:
             sampler.set_epoch(epoch)
         started = time.perf_counter()
-        total, count = 0.0, 0
-        for indices, x, y in tqdm(loader, desc=f"{args.strategy} epoch {epoch}", leave=False, disable=args.quiet):
-            logits = model(x)
+        total = torch.zeros((), dtype=torch.float64, device=device or "cpu")
+        count = 0
+        for batch, x, y in tqdm(steps(), desc=f"{args.strategy} epoch {epoch}", leave=False, disable=args.quiet):
+            logits = model(augment(x, augmentation) if augmentation is not None else x)
             losses = F.cross_entropy(logits, y, reduction="none")
-            weights = sampler.loss_weights(indices) if sampler else None  # Active Bias, reweight mode
+            weights = sampler.loss_weights(batch) if sampler else None  # Active Bias, reweight mode
             loss = (losses * weights).mean() if weights is not None else losses.mean()
             optimizer.zero_grad()
             loss.backward()
@@ -218,17 +278,19 @@ def train_epochs(args: argparse.Namespace, target: Optional[str]) -> Iterator[Ep
             if sampler:
                 # The baselines learn from losses / true-class probabilities, which report() computes
                 # from the targets; Recency Bias needs only the predictions (half the report's bytes).
-                sampler.report(indices, logits, y if args.strategy in ("online_batch", "active_bias") else None)
-            total += losses.detach().sum().item()  # unweighted, comparable across strategies
+                sampler.report(batch, logits, y if args.strategy in ("online_batch", "active_bias") else None)
+            total += losses.detach().sum().double()  # unweighted, comparable across strategies; no device sync per step
             count += len(y)
         if sampler:
             sampler.flush()
+        train_loss = total.item() / count
         seconds = time.perf_counter() - started
         wall += seconds
         schedule.step()
-        batch = client.next_batch(sampler.stream.name, epoch * len(sampler)) if sampler else None
-        record = EpochRecord(args.strategy, args.seed, epoch, seconds, wall, total / count, evaluate(model, test),
-                             batch.phase if batch else "SHUFFLE", batch.selection_pressure if batch else 1.0)
+        served = client.next_batch(sampler.stream.name, epoch * len(sampler)) if sampler else None
+        record = EpochRecord(args.strategy, args.seed, epoch, seconds, wall, train_loss,
+                             evaluate(model, test, device or torch.device("cpu")),
+                             served.phase if served else "SHUFFLE", served.selection_pressure if served else 1.0)
         if not args.quiet:
             print(f"{args.strategy} seed {args.seed} epoch {epoch}: {seconds:.1f} s, train loss {record.train_loss:.4f}, "
                   f"test error {record.test_error:.4f} ({record.phase}, s_e = {record.selection_pressure:.1f})", flush=True)
@@ -236,6 +298,27 @@ def train_epochs(args: argparse.Namespace, target: Optional[str]) -> Iterator[Ep
     if sampler:
         sampler.close()
         client.close()
+
+
+def served_steps(args: argparse.Namespace, data: IndexedDataset, train_set: TensorDataset,
+                 sampler: Optional[RecencyBatchSampler], device: Optional[torch.device]):
+    """A function giving one epoch's (batch, x, y) steps. Without a device: a DataLoader over the
+    served indices (the README's usage). With one: the training set resident on it, indexed by
+    sampler.batches() (the GPU path), or by slices of a device permutation for the shuffle control."""
+    if device is None:
+        loader = DataLoader(data, batch_sampler=sampler) if sampler else DataLoader(
+            data, batch_size=args.batch_size, shuffle=True, generator=torch.Generator().manual_seed(args.seed))
+        return lambda: ((indices, x, y) for indices, x, y in loader)
+    images, labels = (t.to(device) for t in train_set.tensors)
+    if sampler:
+        return lambda: ((b, images[b.indices], labels[b.indices]) for b in sampler.batches(device))
+    shuffles = torch.Generator(device).manual_seed(args.seed)
+    def shuffled():
+        order = torch.randperm(len(labels), device=device, generator=shuffles)
+        for i in range(0, len(order), args.batch_size):
+            rows = order[i:i + args.batch_size]
+            yield rows, images[rows], labels[rows]
+    return shuffled
 
 
 def write_csv(path: str, records: List[EpochRecord]) -> None:
@@ -257,6 +340,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum; 0: plain SGD")
+    p.add_argument("--nesterov", action="store_true", help="Nesterov momentum")
+    p.add_argument("--model", choices=["small_cnn", "resnet"], default="small_cnn",
+                   help="small_cnn: 2 conv + 2 fully connected layers; resnet: a ResNet-8 with batch norm")
+    p.add_argument("--augment", action="store_true", help="random crop (2-pixel zero padding) and horizontal flip")
+    p.add_argument("--device", default=None,
+                   help="keep the data on this device (cpu, cuda) and index it with sampler.batches(); "
+                        "default: a DataLoader on the CPU")
     p.add_argument("--window", type=int, default=None, help="q (service default 10)")
     p.add_argument("--warmup-epochs", type=int, default=None, help="g (service default: min(window, epochs // 2))")
     p.add_argument("--initial-pressure", type=float, default=None, help="s0 (service default 100)")
