@@ -115,4 +115,9 @@ function watchSamplers(registry: Registry, service: SamplerService): void {
     'Share of the current epoch\'s draws expected to go to the tenth of samples with the largest P (0.1 = uniform)',
     (s) => s.diagnostics?.topDecileDrawShare ?? null,
   );
+  gauge(
+    'recency_sampler_suspected_mislabeled_share',
+    'Share of samples suspected mislabeled at the current epoch\'s start: unanimous recent predictions that disagree with the dataset label',
+    (s) => s.diagnostics?.suspectedMislabeledShare ?? null,
+  );
 }

@@ -13,6 +13,8 @@ export interface SelectionDiagnostics {
   readonly topDecileDrawShare: number;
   /** P is uniform although the epoch selects: no sample is more uncertain than another. */
   readonly uniform: boolean;
+  /** Samples suspected mislabeled (src/core/label-suspicion.ts) as a share of N; absent in epochs recorded by older releases. */
+  readonly suspectedMislabeledShare?: number;
 }
 
 /** Share of samples with F > 0, from the per-level counts: O(levels). */

@@ -25,6 +25,11 @@ export class LevelTable {
     return this.uncertainty.length;
   }
 
+  /** The id of a level seen before, without adding one. */
+  find(key: number): number | undefined {
+    return this.idByKey.get(key);
+  }
+
   idOf(key: number, f: number): number {
     const known = this.idByKey.get(key);
     if (known !== undefined) return known;
@@ -104,6 +109,11 @@ export class HistoryWindows {
     const q = this.window;
     const h = this.valid[sample] ?? 0;
     return Array.from(this.labels.subarray(sample * q + q - h, sample * q + q));
+  }
+
+  /** The level id of a unanimous full window (F = 0) if some sample has had one; the table is not changed. */
+  unanimousLevel(): number | undefined {
+    return this.levels.find(this.keyer.key(new Uint8Array(this.window), 0, this.window));
   }
 
   uncertaintyOf(sample: number): number {

@@ -43,6 +43,7 @@ export interface ReportFields {
   readonly predictedLabels?: ArrayLike<number> | undefined;
   readonly losses?: ArrayLike<number> | undefined;
   readonly trueClassProbs?: ArrayLike<number> | undefined;
+  readonly datasetLabels?: ArrayLike<number> | undefined;
 }
 
 export interface CheckedReport {
@@ -50,6 +51,7 @@ export interface CheckedReport {
   readonly labels: Uint32Array;
   readonly losses: Float32Array | undefined;
   readonly trueClassProbs: Float32Array | undefined;
+  readonly datasetLabels: Uint32Array | undefined;
 }
 
 /** Checks lengths and ranges of a report's arrays; one pass over each. */
@@ -64,7 +66,12 @@ export function checkReport(config: SamplerConfig, fields: ReportFields): Checke
   const labels = toUint32(fields.predictedLabels ?? [], config.numClasses, 'predicted_labels', 'num_classes');
   const losses = optionalFloats(fields.losses, n, 'losses', (v) => Number.isFinite(v) && v >= 0, 'a finite number >= 0');
   const trueClassProbs = optionalFloats(fields.trueClassProbs, n, 'true_class_probs', (v) => v >= 0 && v <= 1, 'in [0, 1]');
-  return { indices, labels, losses, trueClassProbs };
+  const given = fields.datasetLabels?.length ?? 0;
+  if (given !== 0 && given !== n) {
+    throw invalidArgument('dataset_labels', `must be empty or have one label per index (${n}), got ${given}`);
+  }
+  const datasetLabels = given ? toUint32(fields.datasetLabels ?? [], config.numClasses, 'dataset_labels', 'num_classes') : undefined;
+  return { indices, labels, losses, trueClassProbs, datasetLabels };
 }
 
 /** Scratch for checkWithinShare: an open-addressing set of the share's indices (-1: empty). */
@@ -116,6 +123,12 @@ export function checkStrategyFields(config: SamplerConfig, report: CheckedReport
     throw failedPrecondition(
       'true_class_probs',
       'the sampler uses ACTIVE_BIAS, which needs the predicted probability of the true class: send one per index',
+    );
+  }
+  if (config.noisyLabels !== 'IGNORE' && !report.datasetLabels) {
+    throw failedPrecondition(
+      'dataset_labels',
+      `the sampler uses noisy_labels ${config.noisyLabels}, which compares predictions with the dataset's labels: send one per index`,
     );
   }
 }

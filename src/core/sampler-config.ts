@@ -7,6 +7,9 @@ export const STRATEGIES = ['RECENCY_BIAS', 'RANDOM', 'ONLINE_BATCH', 'ACTIVE_BIA
 export type StrategyName = (typeof STRATEGIES)[number];
 export const ACTIVE_BIAS_MODES = ['SAMPLE', 'REWEIGHT'] as const;
 export type ActiveBiasMode = (typeof ACTIVE_BIAS_MODES)[number];
+/** What Recency Bias does with samples suspected mislabeled (src/core/label-suspicion.ts). */
+export const NOISY_LABELS = ['IGNORE', 'EXCLUDE', 'REFURBISH'] as const;
+export type NoisyLabels = (typeof NOISY_LABELS)[number];
 
 export const MAX_WINDOW = 32; // keeps the distinct uncertainty levels below 2^16 (43,820 at q = 32)
 const UINT32_MAX = 0xffff_ffff;
@@ -31,6 +34,7 @@ export interface SamplerConfig {
   /** eps of Active Bias: P(i) proportional to std_hat(i) + eps. */
   readonly activeBiasEpsilon: number;
   readonly activeBiasMode: ActiveBiasMode;
+  readonly noisyLabels: NoisyLabels;
 }
 
 /** What a caller may send: every field optional, as proto3 decodes it. */
@@ -44,6 +48,7 @@ export const DEFAULTS = {
   dropLast: false,
   activeBiasEpsilon: 0.2,
   activeBiasMode: 'SAMPLE',
+  noisyLabels: 'IGNORE',
 } as const;
 
 const count = (min: number, max = UINT32_MAX) =>
@@ -66,6 +71,7 @@ const schema = z.object({
   dropLast: z.boolean().default(DEFAULTS.dropLast),
   activeBiasEpsilon: z.number().gt(0, 'must be > 0').max(1e6, 'must be <= 1e6').default(DEFAULTS.activeBiasEpsilon),
   activeBiasMode: z.enum(ACTIVE_BIAS_MODES, `must be one of ${ACTIVE_BIAS_MODES.join(', ')}`).default(DEFAULTS.activeBiasMode),
+  noisyLabels: z.enum(NOISY_LABELS, `must be one of ${NOISY_LABELS.join(', ')}`).default(DEFAULTS.noisyLabels),
 });
 
 /** A field's name as the contract (and so the user) spells it: datasetSize -> dataset_size. */
@@ -102,6 +108,9 @@ export function normalizeConfig(input: SamplerConfigInput | undefined): SamplerC
         `more than the limit of ${MAX_WINDOW_BYTES}; lower window`,
     );
   }
+  if (c.noisyLabels !== 'IGNORE' && c.strategy !== 'RECENCY_BIAS') {
+    throw invalidArgument('config.noisy_labels', `applies to RECENCY_BIAS only, got ${c.noisyLabels} with ${c.strategy}`);
+  }
   // Unset, the warm-up fills the windows but leaves at least half of the run adaptive.
   const warmupEpochs = c.warmupEpochs ?? Math.min(c.window, Math.floor(c.epochs / 2));
   if (warmupEpochs > c.epochs) {
@@ -124,11 +133,14 @@ export function uniformThroughout(c: SamplerConfig): string | undefined {
 }
 
 /** A config stored by an older version, with the defaults of fields added since. */
-export function withLaterDefaults(stored: Omit<SamplerConfig, 'activeBiasEpsilon' | 'activeBiasMode'> & Partial<SamplerConfig>): SamplerConfig {
+export function withLaterDefaults(
+  stored: Omit<SamplerConfig, 'activeBiasEpsilon' | 'activeBiasMode' | 'noisyLabels'> & Partial<SamplerConfig>,
+): SamplerConfig {
   return Object.freeze({
     ...stored,
     activeBiasEpsilon: stored.activeBiasEpsilon ?? DEFAULTS.activeBiasEpsilon,
     activeBiasMode: stored.activeBiasMode ?? DEFAULTS.activeBiasMode,
+    noisyLabels: stored.noisyLabels ?? DEFAULTS.noisyLabels,
   });
 }
 

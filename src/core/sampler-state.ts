@@ -4,6 +4,7 @@
 import { FrozenDistribution } from './distribution.js';
 import { failedPrecondition } from './errors.js';
 import { HistoryWindows } from './history.js';
+import { LabelSuspicion } from './label-suspicion.js';
 import { SampleActivity, type CountedSteps } from './sample-activity.js';
 import { SampleSignals } from './sample-signals.js';
 import type { SamplerConfig } from './sampler-config.js';
@@ -29,6 +30,8 @@ export interface AppliedReport {
   readonly labels: Uint32Array;
   readonly losses?: Float32Array | undefined;
   readonly trueClassProbs?: Float32Array | undefined;
+  /** The labels the data set gives the indices (optional; NOISY_LABELS needs them). */
+  readonly datasetLabels?: Uint32Array | undefined;
 }
 
 interface Meta {
@@ -37,7 +40,7 @@ interface Meta {
   readonly countedSteps: CountedSteps;
   readonly rankReports: readonly RankReports[];
   /** Held epochs, and whether each is kept as levels (Recency Bias) or weights (the baselines). */
-  readonly frozen: readonly { readonly epoch: number; readonly kind: 'level' | 'weights' }[];
+  readonly frozen: readonly { readonly epoch: number; readonly kind: 'level' | 'weights'; readonly refurbished?: boolean }[];
 }
 
 const bytes = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
@@ -46,6 +49,8 @@ export class SamplerState {
   readonly history: HistoryWindows;
   readonly signals: SampleSignals;
   readonly activity: SampleActivity;
+  /** Samples suspected mislabeled; made by the first report that carries dataset labels. */
+  suspicion: LabelSuspicion | undefined;
   readonly rankReports = new Map<number, RankReports>();
   /** Log position of the last report applied. */
   lastSeq = 0;
@@ -53,6 +58,8 @@ export class SamplerState {
   predictionsReceived = 0;
   predictionsSinceSnapshot = 0;
   private readonly frozen = new Map<number, EpochDistribution>();
+  /** Per held epoch (NOISY_LABELS_REFURBISH): each sample's refurbished label at the freeze, or -1. */
+  private readonly refurbishing = new Map<number, Int32Array>();
 
   constructor(readonly config: SamplerConfig) {
     this.history = new HistoryWindows(config.datasetSize, config.window, config.numClasses);
@@ -64,6 +71,9 @@ export class SamplerState {
   apply(seq: number, report: AppliedReport): void {
     const { indices } = report;
     this.history.record(indices, report.labels);
+    if (report.datasetLabels) {
+      (this.suspicion ??= new LabelSuspicion(this.config.datasetSize)).record(indices, report.datasetLabels, this.history);
+    }
     this.signals.record(indices, report.losses, report.trueClassProbs);
     this.activity.recordReport(report.step, indices);
     const rank = this.rankReports.get(report.rank);
@@ -84,6 +94,11 @@ export class SamplerState {
     return this.frozen.get(epoch);
   }
 
+  /** The refurbished labels frozen for `epoch` (NOISY_LABELS_REFURBISH), if it is held and any were. */
+  refurbishedAt(epoch: number): Int32Array | undefined {
+    return this.refurbishing.get(epoch);
+  }
+
   /** Throws unless `epoch`'s distribution is held or may still be frozen (it is not older than those held). */
   checkHeld(epoch: number): void {
     if (this.frozen.has(epoch) || this.frozen.size < HELD_EPOCHS || epoch > Math.min(...this.frozen.keys())) return;
@@ -96,10 +111,15 @@ export class SamplerState {
 
   /** Freezes P for `epoch` from the per-sample state as it stands now, or from a snapshot's (spec section 6). */
   freeze(epoch: number, plan: EpochPlan = epochPlan(this.config, epoch), state?: FrozenState): EpochDistribution {
-    const frozenState = state ?? freezeState(this.config, plan, this.history, this.signals);
+    const frozenState = state ?? freezeState(this.config, plan, this.history, this.signals, this.suspicion);
     const distribution = distributionOf(this.config, plan, frozenState, this.history.levels.uncertainty);
     this.frozen.set(epoch, distribution);
-    while (this.frozen.size > HELD_EPOCHS) this.frozen.delete(Math.min(...this.frozen.keys()));
+    if ('refurbished' in frozenState && frozenState.refurbished) this.refurbishing.set(epoch, frozenState.refurbished);
+    while (this.frozen.size > HELD_EPOCHS) {
+      const oldest = Math.min(...this.frozen.keys());
+      this.frozen.delete(oldest);
+      this.refurbishing.delete(oldest);
+    }
     return distribution;
   }
 
@@ -134,12 +154,15 @@ export class SamplerState {
       const array = signals[name];
       if (array) parts.set(name, bytes(array));
     }
+    if (this.suspicion) parts.set('suspicion', bytes(this.suspicion.consensus));
     const frozen: Meta['frozen'][number][] = [];
     for (const [epoch, distribution] of this.frozen) {
       const state = stateOf(distribution);
       const kind = 'level' in state ? 'level' : 'weights';
       parts.set(`frozen.${epoch}`, bytes('level' in state ? state.level : state.weights));
-      frozen.push({ epoch, kind });
+      const refurbished = this.refurbishing.get(epoch);
+      if (refurbished) parts.set(`refurbished.${epoch}`, bytes(refurbished));
+      frozen.push({ epoch, kind, ...(refurbished && { refurbished: true }) });
     }
     const meta: Meta = {
       reportsReceived: this.reportsReceived,
@@ -183,12 +206,16 @@ export class SamplerState {
     if (has('probCount')) state.signals.probCount = copy('probCount', Uint32Array);
     if (has('probMean')) state.signals.probMean = copy('probMean', Float64Array);
     if (has('probM2')) state.signals.probM2 = copy('probM2', Float64Array);
+    if (has('suspicion')) state.suspicion = new LabelSuspicion(config.datasetSize, copy('suspicion', Int32Array));
     for (const r of meta.rankReports) state.rankReports.set(r.rank, r);
     state.lastSeq = snapshot.seq;
     state.reportsReceived = meta.reportsReceived;
     state.predictionsReceived = meta.predictionsReceived;
-    for (const { epoch, kind } of meta.frozen) {
-      const frozenState = kind === 'level' ? { level: copy(`frozen.${epoch}`, Uint16Array) } : { weights: copy(`frozen.${epoch}`, Float64Array) };
+    for (const { epoch, kind, refurbished } of meta.frozen) {
+      const frozenState =
+        kind === 'level'
+          ? { level: copy(`frozen.${epoch}`, Uint16Array), refurbished: refurbished ? copy(`refurbished.${epoch}`, Int32Array) : undefined }
+          : { weights: copy(`frozen.${epoch}`, Float64Array) };
       state.freeze(epoch, epochPlan(config, epoch), frozenState);
     }
     return state;

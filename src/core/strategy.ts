@@ -3,6 +3,7 @@
 // epoch start; the functions here build it from the per-sample state.
 import { FrozenDistribution } from './distribution.js';
 import type { HistoryWindows } from './history.js';
+import type { LabelSuspicion } from './label-suspicion.js';
 import { SeededPermutation } from './permutation.js';
 import { Rng } from './random.js';
 import type { SampleSignals } from './sample-signals.js';
@@ -67,18 +68,31 @@ export function epochOfStep(config: SamplerConfig, step: number): { epoch: numbe
   return { epoch: Math.floor(step / spe), stepInEpoch: step % spe };
 }
 
-/** What an epoch's distribution is rebuilt from: levels (Recency Bias) or one weight per sample. */
-export type FrozenState = { readonly level: Uint16Array } | { readonly weights: Float64Array };
+/**
+ * What an epoch's distribution is rebuilt from: levels (Recency Bias) or one weight per sample.
+ * With NOISY_LABELS_REFURBISH, also each sample's refurbished label as frozen at the epoch start.
+ */
+export type FrozenState = { readonly level: Uint16Array; readonly refurbished?: Int32Array | undefined } | { readonly weights: Float64Array };
 
 /** Freezes the epoch's distribution from the per-sample state as it stands (spec sections 3, 6, 7). */
-export function freezeState(config: SamplerConfig, plan: EpochPlan, history: HistoryWindows, signals: SampleSignals): FrozenState {
+export function freezeState(
+  config: SamplerConfig,
+  plan: EpochPlan,
+  history: HistoryWindows,
+  signals: SampleSignals,
+  suspicion: LabelSuspicion | undefined,
+): FrozenState {
   switch (config.strategy) {
     case 'ONLINE_BATCH':
       return { weights: onlineBatchWeights(signals.latestLoss, config.datasetSize, plan.pressure) };
     case 'ACTIVE_BIAS':
       return { weights: activeBiasWeights(signals, config.activeBiasEpsilon) };
     default:
-      return { level: history.level };
+      if (config.noisyLabels === 'IGNORE' || !suspicion) return { level: history.level };
+      return {
+        level: suspicion.excluded(history.level, history),
+        refurbished: config.noisyLabels === 'REFURBISH' ? Int32Array.from(suspicion.consensus) : undefined,
+      };
   }
 }
 

@@ -39,6 +39,7 @@ export interface ProtoGrpcType {
       NextBatchRequest: MessageTypeDefinition<_recency_sampler_v1_NextBatchRequest, _recency_sampler_v1_NextBatchRequest__Output>
       NextBatchesRequest: MessageTypeDefinition<_recency_sampler_v1_NextBatchesRequest, _recency_sampler_v1_NextBatchesRequest__Output>
       NextBatchesResponse: MessageTypeDefinition<_recency_sampler_v1_NextBatchesResponse, _recency_sampler_v1_NextBatchesResponse__Output>
+      NoisyLabels: EnumTypeDefinition
       Phase: EnumTypeDefinition
       ReportPredictionsBulkRequest: MessageTypeDefinition<_recency_sampler_v1_ReportPredictionsBulkRequest, _recency_sampler_v1_ReportPredictionsBulkRequest__Output>
       ReportPredictionsBulkResponse: MessageTypeDefinition<_recency_sampler_v1_ReportPredictionsBulkResponse, _recency_sampler_v1_ReportPredictionsBulkResponse__Output>

@@ -2,7 +2,7 @@
 // handler is wrapped so an exception becomes a status instead of taking the process down.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { ActiveBiasMode, SamplerConfigInput } from '../core/sampler-config.js';
+import type { ActiveBiasMode, NoisyLabels, SamplerConfigInput } from '../core/sampler-config.js';
 import type { Batch } from '../generated/recency_sampler/v1/Batch.js';
 import type { CreateSamplerRequest__Output } from '../generated/recency_sampler/v1/CreateSamplerRequest.js';
 import type { Sampler } from '../generated/recency_sampler/v1/Sampler.js';
@@ -79,6 +79,7 @@ function encodeSampler(s: SamplerView): Sampler {
       dropLast: c.dropLast,
       activeBiasEpsilon: c.activeBiasEpsilon,
       activeBiasMode: `ACTIVE_BIAS_${c.activeBiasMode}`,
+      noisyLabels: `NOISY_LABELS_${c.noisyLabels}`,
     },
     stepsPerEpoch: s.stepsPerEpoch,
     totalSteps: s.totalSteps,
@@ -87,7 +88,17 @@ function encodeSampler(s: SamplerView): Sampler {
     predictionsReceived: s.predictionsReceived,
     epochs: s.epochs.flatMap(({ epoch, pressure, diagnostics: d }) =>
       d
-        ? [{ epoch, selectionPressure: pressure, effectiveSampleSizeRatio: d.effectiveSampleSizeRatio, uncertainShare: d.uncertainShare, topDecileDrawShare: d.topDecileDrawShare, uniform: d.uniform }]
+        ? [
+            {
+              epoch,
+              selectionPressure: pressure,
+              effectiveSampleSizeRatio: d.effectiveSampleSizeRatio,
+              uncertainShare: d.uncertainShare,
+              topDecileDrawShare: d.topDecileDrawShare,
+              uniform: d.uniform,
+              suspectedMislabeledShare: d.suspectedMislabeledShare ?? 0,
+            },
+          ]
         : [],
     ),
   };
@@ -96,8 +107,21 @@ function encodeSampler(s: SamplerView): Sampler {
 /** A batch in the repeated fields, or (when the request asked for `packed`) in the packed ones. */
 function encodeBatch(b: BatchView, packed: boolean | undefined): Batch {
   const head = { step: b.step, epoch: b.epoch, selectionPressure: b.selectionPressure, phase: b.phase, globalBatchSize: b.globalBatchSize };
-  if (packed) return { ...head, packedIndices: pack(b.indices), ...(b.lossWeights && { packedLossWeights: pack(b.lossWeights) }) };
-  return { ...head, indices: Array.from(b.indices), lossWeights: b.lossWeights ? Array.from(b.lossWeights) : [] };
+  const { lossWeights, refurbishedLabels } = b;
+  if (packed) {
+    return {
+      ...head,
+      packedIndices: pack(b.indices),
+      ...(lossWeights && { packedLossWeights: pack(lossWeights) }),
+      ...(refurbishedLabels && { packedRefurbishedLabels: pack(refurbishedLabels) }),
+    };
+  }
+  return {
+    ...head,
+    indices: Array.from(b.indices),
+    lossWeights: lossWeights ? Array.from(lossWeights) : [],
+    refurbishedLabels: refurbishedLabels ? Array.from(refurbishedLabels) : [],
+  };
 }
 
 /** A report's arrays from whichever of the repeated and packed fields carry them. */
@@ -111,6 +135,7 @@ function decodeReport(r: ReportPredictionsRequest__Output): ReportRequest {
     predictedLabels: repeatedOrPacked('predicted_labels', r.predictedLabels, r.packedPredictedLabels, Uint32Array),
     losses: repeatedOrPacked('losses', r.losses, r.packedLosses, Float32Array),
     trueClassProbs: repeatedOrPacked('true_class_probs', r.trueClassProbs, r.packedTrueClassProbs, Float32Array),
+    datasetLabels: repeatedOrPacked('dataset_labels', r.datasetLabels, r.packedDatasetLabels, Uint32Array),
   };
 }
 
@@ -126,13 +151,17 @@ function decodeReports(reports: readonly ReportPredictionsRequest__Output[]): Re
   });
 }
 
-/** The contract's enum spelling to the config's: ACTIVE_BIAS_REWEIGHT -> REWEIGHT. */
+/** The contract's enum spelling to the config's: ACTIVE_BIAS_REWEIGHT -> REWEIGHT, NOISY_LABELS_EXCLUDE -> EXCLUDE. */
 function decodeConfig(config: CreateSamplerRequest__Output['config']): SamplerConfigInput | undefined {
   if (!config) return undefined;
-  const { activeBiasMode, ...rest } = config;
+  const { activeBiasMode, noisyLabels, ...rest } = config;
   // An enum number this version does not know arrives as a number; validation names it.
-  const mode = typeof activeBiasMode === 'string' ? activeBiasMode.replace(/^ACTIVE_BIAS_/, '') : activeBiasMode;
-  return { ...rest, activeBiasMode: mode as ActiveBiasMode | undefined };
+  const unprefixed = (value: unknown, prefix: string) => (typeof value === 'string' && value.startsWith(prefix) ? value.slice(prefix.length) : value);
+  return {
+    ...rest,
+    activeBiasMode: unprefixed(activeBiasMode, 'ACTIVE_BIAS_') as ActiveBiasMode | undefined,
+    noisyLabels: unprefixed(noisyLabels, 'NOISY_LABELS_') as NoisyLabels | undefined,
+  };
 }
 
 export function samplerHandlers(service: SamplerService, log: Logger, options: Pick<GrpcServerOptions, 'token' | 'onCall'> = {}): SamplerServiceHandlers {

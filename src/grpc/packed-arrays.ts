@@ -1,4 +1,4 @@
-// The contract's packed fields: little-endian uint32 / float32 arrays carried as bytes beside
+// The contract's packed fields: little-endian uint32 / int32 / float32 arrays carried as bytes beside
 // their repeated twins. Decoding them is a view (or one copy), not a JS number per element, and
 // the Python client reads them the same way; see proto/recency_sampler/v1/sampler.proto.
 import { endianness } from 'node:os';
@@ -6,7 +6,7 @@ import { invalidArgument } from '../core/errors.js';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 
-type Typed = Uint32Array | Float32Array;
+type Typed = Uint32Array | Int32Array | Float32Array;
 type TypedCtor<T extends Typed> = { new (length: number): T; new (buffer: ArrayBufferLike, byteOffset: number, length: number): T };
 
 /** The array a message carries in `repeated` or in its packed twin; both at once is an error. */
@@ -31,8 +31,8 @@ function unpack<T extends Typed>(bytes: Uint8Array, Ctor: TypedCtor<T>): T {
   if (LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) return new Ctor(bytes.buffer, bytes.byteOffset, length);
   const out = new Ctor(length);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const float = out instanceof Float32Array;
-  for (let i = 0; i < length; i++) out[i] = float ? view.getFloat32(4 * i, true) : view.getUint32(4 * i, true);
+  const read = out instanceof Float32Array ? view.getFloat32 : out instanceof Int32Array ? view.getInt32 : view.getUint32;
+  for (let i = 0; i < length; i++) out[i] = read.call(view, 4 * i, true);
   return out;
 }
 
@@ -40,10 +40,7 @@ function unpack<T extends Typed>(bytes: Uint8Array, Ctor: TypedCtor<T>): T {
 export function pack(values: Typed): Buffer {
   if (LITTLE_ENDIAN) return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
   const out = Buffer.alloc(values.byteLength);
-  const float = values instanceof Float32Array;
-  for (let i = 0; i < values.length; i++) {
-    if (float) out.writeFloatLE(values[i]!, 4 * i);
-    else out.writeUInt32LE(values[i]!, 4 * i);
-  }
+  const write = values instanceof Float32Array ? out.writeFloatLE : values instanceof Int32Array ? out.writeInt32LE : out.writeUInt32LE;
+  for (let i = 0; i < values.length; i++) write.call(out, values[i]!, 4 * i);
   return out;
 }

@@ -51,6 +51,7 @@ const config = {
     dropLast: { type: 'boolean' },
     activeBiasEpsilon: { type: 'number' },
     activeBiasMode: { type: 'string' },
+    noisyLabels: { type: 'string', description: 'IGNORE, EXCLUDE or REFURBISH: what Recency Bias does with samples suspected mislabeled' },
   },
 } as const;
 
@@ -115,6 +116,10 @@ export const epochHistory = {
               uncertainShare: { type: 'number', description: 'share of samples with F > 0' },
               topDecileDrawShare: { type: 'number', description: 'share of draws expected to go to the tenth of samples with the largest P; 0.1 = uniform' },
               uniform: { type: 'boolean', description: 'an adaptive epoch whose P is uniform: no sample is more uncertain than another' },
+              suspectedMislabeledShare: {
+                type: 'number',
+                description: 'share of samples whose last q predictions agree with each other but not with their dataset label (0 unless reports carry dataset labels)',
+              },
             },
           },
         },

@@ -3,6 +3,7 @@
 // the epoch history. Rebuilt on start-up from the snapshot plus the report log.
 import { selectionDiagnostics } from '../core/diagnostics.js';
 import { failedPrecondition } from '../core/errors.js';
+import { refurbishedLabels } from '../core/label-suspicion.js';
 import { SamplerState, type RankReports } from '../core/sampler-state.js';
 import type { SamplerConfig } from '../core/sampler-config.js';
 import { stepsPerEpoch, totalSteps } from '../core/schedule.js';
@@ -35,6 +36,8 @@ export interface GlobalBatch extends StoredBatch {
   readonly pressure: number;
   /** Per-index loss weights of the global batch (Active Bias, reweighting variant). */
   readonly lossWeights: Float32Array | undefined;
+  /** Per-index refurbished labels of the global batch, -1 for none (NOISY_LABELS_REFURBISH, adaptive epochs). */
+  readonly refurbishedLabels: Int32Array | undefined;
   /** Whether this call served the step for the first time. */
   readonly fresh: boolean;
 }
@@ -117,7 +120,7 @@ export class SamplerRuntime implements InspectedSampler {
       }
       const { epoch } = epochOfStep(this.config, step);
       const plan = epochPlan(this.config, epoch);
-      if (plan.lossWeights || (!served && plan.weightedDraws)) this.state.checkHeld(epoch);
+      if (plan.lossWeights || this.refurbishes(plan) || (!served && plan.weightedDraws)) this.state.checkHeld(epoch);
     }
   }
 
@@ -141,7 +144,10 @@ export class SamplerRuntime implements InspectedSampler {
     for (const { epoch, plan, pressure } of described) {
       if (!this.epochStats.has(epoch) && !newEpochs.has(epoch)) {
         const { history } = this.state;
-        const diagnostics = selectionDiagnostics(plan.weightedDraws ? this.state.held(epoch) : undefined, history, plan.weightedDraws);
+        const diagnostics = {
+          ...selectionDiagnostics(plan.weightedDraws ? this.state.held(epoch) : undefined, history, plan.weightedDraws),
+          suspectedMislabeledShare: (this.state.suspicion?.suspected ?? 0) / this.config.datasetSize,
+        };
         newEpochs.set(epoch, { epoch, startedAt: this.now().toISOString(), pressure, ...uncertaintySummary(history), diagnostics });
       }
     }
@@ -159,8 +165,20 @@ export class SamplerRuntime implements InspectedSampler {
     return batches.map((batch, i) => {
       const { epoch, plan, pressure, distribution } = described[i]!;
       const lossWeights = plan.lossWeights && distribution instanceof WeightedDistribution ? weightsOf(distribution.weights, batch.indices) : undefined;
-      return { ...batch, epoch, plan, pressure, lossWeights, fresh: fresh.has(steps[i]!) };
+      return { ...batch, epoch, plan, pressure, lossWeights, refurbishedLabels: this.refurbished(epoch, plan, batch.indices), fresh: fresh.has(steps[i]!) };
     });
+  }
+
+  /** Whether an epoch's batches carry refurbished labels: NOISY_LABELS_REFURBISH once P is frozen. */
+  private refurbishes(plan: EpochPlan): boolean {
+    return this.config.noisyLabels === 'REFURBISH' && plan.freezes;
+  }
+
+  private refurbished(epoch: number, plan: EpochPlan, indices: Uint32Array): Int32Array | undefined {
+    if (!this.refurbishes(plan)) return undefined;
+    const frozen = this.state.refurbishedAt(epoch);
+    // No report carried dataset labels before the freeze (it cannot, with this option): nothing is suspected.
+    return frozen ? refurbishedLabels(frozen, indices) : new Int32Array(indices.length).fill(-1);
   }
 
   /** A step's epoch, plan and pressure; loss weights need the epoch's state (frozen now if new). */
@@ -168,7 +186,7 @@ export class SamplerRuntime implements InspectedSampler {
     const { epoch } = epochOfStep(this.config, step);
     const plan = epochPlan(this.config, epoch);
     // The pressure of a strategy without a schedule is known while its distribution is held.
-    const distribution = plan.lossWeights ? this.distributionOf(epoch, plan) : this.state.held(epoch);
+    const distribution = plan.lossWeights || this.refurbishes(plan) ? this.distributionOf(epoch, plan) : this.state.held(epoch);
     return { epoch, plan, pressure: distribution?.pressure ?? plan.pressure, distribution };
   }
 

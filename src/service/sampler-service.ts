@@ -72,6 +72,8 @@ export interface BatchView {
   readonly globalBatchSize: number;
   /** This share's loss weights (Active Bias, reweighting variant), else undefined. */
   readonly lossWeights: Float32Array | undefined;
+  /** This share's refurbished labels, -1 for none (NOISY_LABELS_REFURBISH, adaptive epochs), else undefined. */
+  readonly refurbishedLabels: Int32Array | undefined;
 }
 
 export interface NextBatchRequest {
@@ -202,15 +204,19 @@ export class SamplerService {
     const batches = runtime.serve(steps, worldSize);
     for (const batch of batches) if (batch.fresh) this.options.events?.batchServed(runtime.stored.name);
     this.schedulePredraw(runtime);
-    return batches.map((batch, i) => ({
-      indices: shareOf(batch.indices, rank, worldSize),
-      step: steps[i]!,
-      epoch: batch.epoch,
-      selectionPressure: batch.pressure,
-      phase: batch.plan.phase,
-      globalBatchSize: batch.indices.length,
-      lossWeights: batch.lossWeights?.subarray(...shareBounds(batch.indices.length, rank, worldSize)),
-    }));
+    return batches.map((batch, i) => {
+      const bounds = shareBounds(batch.indices.length, rank, worldSize);
+      return {
+        indices: shareOf(batch.indices, rank, worldSize),
+        step: steps[i]!,
+        epoch: batch.epoch,
+        selectionPressure: batch.pressure,
+        phase: batch.plan.phase,
+        globalBatchSize: batch.indices.length,
+        lossWeights: batch.lossWeights?.subarray(...bounds),
+        refurbishedLabels: batch.refurbishedLabels?.subarray(...bounds),
+      };
+    });
   }
 
   /** Validates, appends durably to the log, then updates the windows; a rejected call changes nothing. */

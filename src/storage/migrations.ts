@@ -103,6 +103,10 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (sampler_id, name)
   ) WITHOUT ROWID;
   `,
+  // 5: the labels the data set gives a report's indices (NOISY_LABELS); NULL when not sent.
+  `
+  ALTER TABLE reports ADD COLUMN dataset_labels BLOB;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -8,7 +8,7 @@ import { withLaterDefaults, type SamplerConfig } from '../core/sampler-config.js
 import { fromBlob, toBlob } from './bytes.js';
 import { CHECKPOINT_EVERY_BYTES, Checkpointer } from './checkpointer.js';
 import { WriterLock } from './writer-lock.js';
-import { rowChecksum, verifyRow } from './checksum.js';
+import { rowChecksum, verifyRow, type Field } from './checksum.js';
 import { StorageRefused } from './storage-refused.js';
 import { migrate } from './migrations.js';
 import type {
@@ -49,10 +49,15 @@ interface ReportRow {
   labels: Buffer;
   losses: Buffer | null;
   probs: Buffer | null;
+  dataset_labels: Buffer | null;
   checksum: number | null;
 }
 
 const orNull = (view: ArrayBufferView | undefined) => (view ? toBlob(view) : null);
+
+/** A report's checksummed fields: dataset labels (migration 5) only when present, so older rows keep their checksums. */
+const reportChecksumFields = (fields: readonly Field[], datasetLabels: Uint8Array | null): readonly Field[] =>
+  datasetLabels ? [...fields, datasetLabels] : fields;
 
 /** A refusal naming the file and the fix when SQLite finds the file damaged or not a database at all. */
 export function damaged(path: string, error: unknown): StorageRefused | undefined {
@@ -112,11 +117,11 @@ export class SqliteStorage implements Storage {
       insertBatch: db.prepare('INSERT OR IGNORE INTO batches (sampler_id, step, world_size, indices, checksum) VALUES (?, ?, ?, ?, ?)'),
       highestBatchStep: db.prepare<[number], { step: number | null }>('SELECT MAX(step) AS step FROM batches WHERE sampler_id = ?'),
       appendReport: db.prepare(
-        `INSERT INTO reports (sampler_id, step, rank, indices, labels, losses, probs, checksum)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sampler_id, step, rank) DO NOTHING`,
+        `INSERT INTO reports (sampler_id, step, rank, indices, labels, losses, probs, dataset_labels, checksum)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sampler_id, step, rank) DO NOTHING`,
       ),
       reportsAfter: db.prepare<[number, number], ReportRow>(
-        `SELECT seq, step, rank, indices, labels, losses, probs, checksum FROM reports
+        `SELECT seq, step, rank, indices, labels, losses, probs, dataset_labels, checksum FROM reports
          WHERE sampler_id = ? AND seq > ? ORDER BY seq`,
       ),
       recordFreeze: db.prepare('INSERT OR REPLACE INTO freezes (sampler_id, epoch, seq, checksum) VALUES (?, ?, ?, ?)'),
@@ -206,16 +211,18 @@ export class SqliteStorage implements Storage {
   }
 
   private appendOne(samplerId: number, r: ReportRecord): number | undefined {
-    this.checkpointer?.wrote(r.indices.byteLength + r.labels.byteLength + (r.losses?.byteLength ?? 0) + (r.trueClassProbs?.byteLength ?? 0) + 64);
+    const given = orNull(r.datasetLabels);
+    this.checkpointer?.wrote(r.indices.byteLength * (given ? 2 : 1) + r.labels.byteLength + (r.losses?.byteLength ?? 0) + (r.trueClassProbs?.byteLength ?? 0) + 64);
     const fields = [samplerId, r.step, r.rank, toBlob(r.indices), toBlob(r.labels), orNull(r.losses), orNull(r.trueClassProbs)] as const;
-    const result = this.statements.appendReport.run(...fields, rowChecksum(fields));
+    const result = this.statements.appendReport.run(...fields, given, rowChecksum(reportChecksumFields(fields, given)));
     return result.changes === 0 ? undefined : Number(result.lastInsertRowid);
   }
 
   *reportsAfter(samplerId: number, afterSeq: number): Iterable<LoggedReport> {
     for (const row of this.statements.reportsAfter.iterate(samplerId, afterSeq)) {
       const fields = [samplerId, row.step, row.rank, row.indices, row.labels, row.losses, row.probs];
-      verifyRow(this.path, `report ${row.seq} (sampler ${samplerId}, step ${row.step}, rank ${row.rank})`, row.checksum, fields);
+      const what = `report ${row.seq} (sampler ${samplerId}, step ${row.step}, rank ${row.rank})`;
+      verifyRow(this.path, what, row.checksum, reportChecksumFields(fields, row.dataset_labels));
       yield {
         seq: row.seq,
         step: row.step,
@@ -224,6 +231,7 @@ export class SqliteStorage implements Storage {
         labels: fromBlob(row.labels, Uint32Array),
         losses: row.losses ? fromBlob(row.losses, Float32Array) : undefined,
         trueClassProbs: row.probs ? fromBlob(row.probs, Float32Array) : undefined,
+        datasetLabels: row.dataset_labels ? fromBlob(row.dataset_labels, Uint32Array) : undefined,
       };
     }
   }

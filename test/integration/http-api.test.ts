@@ -144,9 +144,9 @@ describe('HTTP inspection API', () => {
     // Whether selection does anything. Warm-up is uniform by design. Epoch 1 selects (s_1 = 21.5),
     // yet after one warm-up epoch each sample has one prediction, so every F is 0: P is uniform,
     // and the diagnostics say so.
-    assert.deepEqual(history.epochs[0].diagnostics, { effectiveSampleSizeRatio: 1, uncertainShare: 1, topDecileDrawShare: 0.1, uniform: false });
+    assert.deepEqual(history.epochs[0].diagnostics, { effectiveSampleSizeRatio: 1, uncertainShare: 1, topDecileDrawShare: 0.1, uniform: false, suspectedMislabeledShare: 0 });
     assert.equal(history.epochs[1].histogram[0], 200, 'every F is 0');
-    assert.deepEqual(history.epochs[1].diagnostics, { effectiveSampleSizeRatio: 1, uncertainShare: 0, topDecileDrawShare: 0.1, uniform: true });
+    assert.deepEqual(history.epochs[1].diagnostics, { effectiveSampleSizeRatio: 1, uncertainShare: 0, topDecileDrawShare: 0.1, uniform: true, suspectedMislabeledShare: 0 });
   });
 
   it('says 404 for an unknown sampler or sample and 400 for bad parameters, naming them', async () => {

@@ -30,6 +30,7 @@ describe('sampler config', () => {
       dropLast: false,
       activeBiasEpsilon: 0.2,
       activeBiasMode: 'SAMPLE',
+      noisyLabels: 'IGNORE',
     });
     assert.equal(normalizeConfig({ ...base, window: 4 }).warmupEpochs, 4);
     assert.equal(normalizeConfig({ ...base, warmupEpochs: 0 }).warmupEpochs, 0);

@@ -42,12 +42,12 @@ class Run:
     strategy: str
     seed: int
     initial_pressure: Optional[float] = None  # None: the service default (100)
+    noisy_labels: str = "ignore"
 
     @property
     def method(self) -> str:
-        if self.initial_pressure is None:
-            return self.strategy
-        return f"{self.strategy} s0={self.initial_pressure:g}"
+        name = self.strategy if self.initial_pressure is None else f"{self.strategy} s0={self.initial_pressure:g}"
+        return name if self.noisy_labels == "ignore" else f"{name} {self.noisy_labels}"
 
 
 def plan(args: argparse.Namespace) -> List[Run]:
@@ -57,6 +57,8 @@ def plan(args: argparse.Namespace) -> List[Run]:
             runs += [Run(scenario, strategy, seed) for strategy in args.strategies]
             if scenario in args.sensitivity_scenarios:
                 runs += [Run(scenario, "recency_bias", seed, s0) for s0 in args.sensitivity]
+            if scenario in args.noisy_labels_scenarios:
+                runs += [Run(scenario, "recency_bias", seed, noisy_labels=mode) for mode in args.noisy_labels]
     return runs
 
 
@@ -86,6 +88,7 @@ def train_one(run: Run, args: argparse.Namespace, target: str) -> List[dict]:
     train_args.window = args.window
     train_args.warmup_epochs = args.warmup_epochs
     train_args.initial_pressure = run.initial_pressure
+    train_args.noisy_labels = run.noisy_labels
     train_args.limit_train = args.limit_train
     train_args.label_noise = noise
     train_args.imbalance = imbalance
@@ -259,6 +262,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sensitivity", nargs="*", type=float, default=[10.0],
                    help="extra initial pressures s0 for recency_bias (the default run is s0 = 100)")
     p.add_argument("--sensitivity-scenarios", nargs="*", choices=list(SCENARIOS), default=["clean"])
+    p.add_argument("--noisy-labels", nargs="*", choices=["exclude", "refurbish"], default=[],
+                   help="extra recency_bias runs with these noisy_labels options (beyond the paper)")
+    p.add_argument("--noisy-labels-scenarios", nargs="*", choices=list(SCENARIOS), default=["noisy"])
     p.add_argument("--epochs", type=int, default=16)
     p.add_argument("--window", type=int, default=4)
     p.add_argument("--warmup-epochs", type=int, default=4)
@@ -274,7 +280,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=fm.DEFAULT_DATA)
     p.add_argument("--target", default=None, help="service host:port (default: start one)")
     p.add_argument("--quick", action="store_true",
-                   help="a pipeline check: 1 seed, 1,000 images, 3 epochs, q = g = 1, every strategy and scenario")
+                   help="a pipeline check: 1 seed, 1,000 images, 3 epochs, q = g = 1, every strategy and scenario, "
+                        "and the noisy_labels options")
     p.add_argument("--report-only", action="store_true", help="recompute tables and plots from runs.csv")
     return p
 
@@ -283,6 +290,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser().parse_args(argv)
     if args.quick:
         args.seeds, args.epochs, args.window, args.warmup_epochs, args.limit_train = [0], 3, 1, 1, 1000
+        args.noisy_labels = args.noisy_labels or ["exclude", "refurbish"]
     args.limit_train = args.limit_train or None
     if args.threads:
         torch.set_num_threads(args.threads)

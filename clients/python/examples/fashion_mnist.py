@@ -193,13 +193,13 @@ class EpochRecord:
     selection_pressure: float
 
 
-def evaluate(model: nn.Module, test, device: torch.device) -> float:
+def evaluate(model: nn.Module, test, device: Optional[torch.device] = None) -> float:
     model.eval()
     x, y = test
     wrong = 0
     with torch.no_grad():
         for i in range(0, len(y), 1000):
-            batch = x[i:i + 1000].to(device)
+            batch = x[i:i + 1000].to(device or "cpu")
             wrong += (model(batch).argmax(1).cpu() != y[i:i + 1000]).sum().item()
     model.train()
     return wrong / len(y)
@@ -258,7 +258,12 @@ def train_epochs(args: argparse.Namespace, target: Optional[str]) -> Iterator[Ep
         sampler = RecencyBatchSampler(
             client, name=name, dataset_size=len(data), num_classes=10, batch_size=args.batch_size, epochs=args.epochs,
             strategy=args.strategy, window=args.window, warmup_epochs=args.warmup_epochs,
-            initial_pressure=args.initial_pressure, seed=args.seed, active_bias_mode=args.active_bias_mode)
+            initial_pressure=args.initial_pressure, seed=args.seed, active_bias_mode=args.active_bias_mode,
+            noisy_labels=args.noisy_labels)
+    # Reports carry the targets when the service needs them: the baselines learn from losses and
+    # probabilities, noisy_labels compares predictions with the dataset labels. Recency Bias alone
+    # needs only the predictions (half the report's bytes).
+    send_targets = args.strategy in ("online_batch", "active_bias") or args.noisy_labels != "ignore"
     steps = served_steps(args, data, train_set, sampler, device)
     wall = 0.0
     for epoch in range(args.epochs):
@@ -269,16 +274,15 @@ def train_epochs(args: argparse.Namespace, target: Optional[str]) -> Iterator[Ep
         count = 0
         for batch, x, y in tqdm(steps(), desc=f"{args.strategy} epoch {epoch}", leave=False, disable=args.quiet):
             logits = model(augment(x, augmentation) if augmentation is not None else x)
-            losses = F.cross_entropy(logits, y, reduction="none")
+            # noisy_labels="refurbish": suspected samples train with their predicted class.
+            losses = F.cross_entropy(logits, sampler.labels(batch, y) if sampler else y, reduction="none")
             weights = sampler.loss_weights(batch) if sampler else None  # Active Bias, reweight mode
             loss = (losses * weights).mean() if weights is not None else losses.mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             if sampler:
-                # The baselines learn from losses / true-class probabilities, which report() computes
-                # from the targets; Recency Bias needs only the predictions (half the report's bytes).
-                sampler.report(batch, logits, y if args.strategy in ("online_batch", "active_bias") else None)
+                sampler.report(batch, logits, y if send_targets else None)  # the dataset labels, never refurbished ones
             total += losses.detach().sum().double()  # unweighted, comparable across strategies; no device sync per step
             count += len(y)
         if sampler:
@@ -289,7 +293,7 @@ def train_epochs(args: argparse.Namespace, target: Optional[str]) -> Iterator[Ep
         schedule.step()
         served = client.next_batch(sampler.stream.name, epoch * len(sampler)) if sampler else None
         record = EpochRecord(args.strategy, args.seed, epoch, seconds, wall, train_loss,
-                             evaluate(model, test, device or torch.device("cpu")),
+                             evaluate(model, test, device),
                              served.phase if served else "SHUFFLE", served.selection_pressure if served else 1.0)
         if not args.quiet:
             print(f"{args.strategy} seed {args.seed} epoch {epoch}: {seconds:.1f} s, train loss {record.train_loss:.4f}, "
@@ -334,6 +338,9 @@ def parser() -> argparse.ArgumentParser:
                    default="recency_bias",
                    help="a strategy of the service; shuffle: in-process DataLoader shuffling (control)")
     p.add_argument("--active-bias-mode", choices=["sample", "reweight"], default="sample")
+    p.add_argument("--noisy-labels", choices=["ignore", "exclude", "refurbish"], default="ignore",
+                   help="recency_bias: samples whose recent predictions agree but not with their label are kept out "
+                        "of the uncertain set (exclude), or also trained with their predicted class (refurbish)")
     p.add_argument("--label-noise", type=float, default=0.0, help="fraction of training labels flipped (e.g. 0.2)")
     p.add_argument("--imbalance", type=float, default=1.0, help="long-tail ratio of largest to smallest class (e.g. 10)")
     p.add_argument("--epochs", type=int, default=20)

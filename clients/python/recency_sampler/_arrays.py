@@ -105,10 +105,12 @@ def check_host_outputs(outputs: Any, n: int, num_classes: int, targets: Any) -> 
     return array, labels
 
 
-def host_predictions(outputs: np.ndarray, targets: Optional[np.ndarray]) -> Tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
-    """Labels, and with targets losses and true-class probabilities, of checked host outputs."""
+def host_predictions(outputs: np.ndarray, targets: Optional[np.ndarray]
+                     ) -> Tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
+    """Labels, and with targets losses, true-class probabilities and the targets themselves (the
+    dataset labels, as uint32), of checked host outputs."""
     labels = predicted_labels(outputs)
     if targets is None:
-        return labels, None, None
+        return labels, None, None, None
     losses, probs = loss_and_true_class_prob(outputs, targets)
-    return labels, losses, probs
+    return labels, losses, probs, targets.astype(_U32)

@@ -44,6 +44,7 @@ class Share:
     array: Optional[np.ndarray]  # host indices (None on NCCL when only device indices were asked for)
     device_indices: Optional[torch.Tensor]
     weights: Optional[np.ndarray] = None
+    refurbished: Optional[np.ndarray] = None  # int32: a class to train with, or -1 (noisy_labels="refurbish")
 
     def __len__(self) -> int:
         return self.size
@@ -105,6 +106,7 @@ class FanOut:
         self.weighted_draws = c.strategy in ("recency_bias", "online_batch") or (
             c.strategy == "active_bias" and c.active_bias_mode == "sample")
         self.reweight = c.strategy == "active_bias" and c.active_bias_mode == "reweight"
+        self.refurbish = c.noisy_labels == "refurbish"
         self.ledger = Ledger(name, self.info.steps_per_epoch, c.epochs, keep=4 * self.prefetch + 256)
         self._open: Deque[Window] = deque()
 
@@ -135,6 +137,7 @@ class FanOut:
                     error = e
             block = self._broadcast_indices(chunk, count, error)
             weights = self._broadcast_weights(chunk, count) if self.reweight else None
+            refurbished = self._broadcast_refurbished(chunk, count) if self.refurbish else None
             if error is not None:
                 raise error
             if block.device.type == "cpu" and int(block[0, -1]) != 0:
@@ -145,6 +148,7 @@ class FanOut:
             host = block if block.device.type == "cpu" else (block.cpu() if device is None else None)
             on_device = None if device is None else (block if block.device == device else block.to(device, non_blocking=True))
             host_weights = weights.cpu().numpy() if weights is not None else None
+            host_refurbished = refurbished.cpu().numpy() if refurbished is not None else None
             bounds = [share_bounds(self.global_length(first + row), self.rank, self.world_size) for row in range(count)]
             # This rank's columns, cut once per chunk (every step's share sits at the same columns
             # unless a step is shorter, which only an epoch's last can be).
@@ -152,11 +156,13 @@ class FanOut:
             device_rows = None if on_device is None else _rows(on_device, bounds, lambda t: t)
             for row, (lo, size) in enumerate(bounds):
                 step = first + row
-                has_weights = host_weights is not None and step // self.info.steps_per_epoch >= self.config.warmup_epochs
+                adaptive = step // self.info.steps_per_epoch >= self.config.warmup_epochs
                 share = Share(step, epoch, window, row, size,
                               array=None if host_rows is None else host_rows[row],
                               device_indices=None if device_rows is None else device_rows[row],
-                              weights=host_weights[row, lo:lo + size] if has_weights else None)
+                              weights=host_weights[row, lo:lo + size] if host_weights is not None and adaptive else None,
+                              refurbished=(host_refurbished[row, lo:lo + size]
+                                           if host_refurbished is not None and adaptive else None))
                 self.ledger.served(share)
                 yield share
         self.ledger.end(epoch)
@@ -195,6 +201,18 @@ class FanOut:
         dist.broadcast(block, src=0, group=self.group)
         return block
 
+    def _broadcast_refurbished(self, chunk: Optional[List[Batch]], count: int) -> torch.Tensor:
+        """[count, b] int32: each step's refurbished labels (-1: keep the dataset label)."""
+        block = torch.full((count, self.batch_size), -1, dtype=torch.int32, device=self.comm_device)
+        if self.rank == 0 and chunk is not None:
+            host = np.full((count, self.batch_size), -1, dtype=np.int32)
+            for row, batch in enumerate(chunk):
+                if batch.refurbished is not None:
+                    host[row, :len(batch.refurbished)] = batch.refurbished
+            block.copy_(torch.from_numpy(host))
+        dist.broadcast(block, src=0, group=self.group)
+        return block
+
     # -- reports --------------------------------------------------------------------------
     def report(self, key: Any, outputs: Any, targets: Any) -> None:
         if self.stream is not None:
@@ -204,7 +222,7 @@ class FanOut:
             outputs = torch.from_numpy(np.ascontiguousarray(to_numpy(outputs)))
         checked = reports.check_outputs(outputs, share.size, self.num_classes, targets)
         if checked is None:
-            check_targets_given(self.config.strategy)
+            check_targets_given(self.config.strategy, self.config.noisy_labels)
         window = share.window
         if window.pending[share.row] is None:
             window.reported += 1
@@ -271,12 +289,12 @@ class FanOut:
             if not parts:
                 continue
             rows = np.concatenate([stats[rank, row, :, :size] for rank, _, size, _ in parts], axis=1)
-            labels, losses, probs = reports.split(rows if all(p[3] == reports.STATS_ROWS for p in parts) else rows[:1])
+            labels, losses, probs, given = reports.split(rows if all(p[3] == reports.STATS_ROWS for p in parts) else rows[:1])
             if len(parts) == self.world_size:
                 indices: Any = batch.packed
             else:
                 indices = pack_indices(np.concatenate([batch.array[lo:lo + size] for _, lo, size, _ in parts]), "indices")
-            out.append((batch.step, indices, labels, losses, probs))
+            out.append((batch.step, indices, labels, losses, probs, given))
         return out
 
     def flush(self) -> None:

@@ -3,7 +3,7 @@
 report() only checks metadata (shape, dtype, device) and queues the detached outputs. Later,
 many reports at once, the sender thread concatenates compatible outputs, computes labels (and,
 with targets, the true-class score, logsumexp, row sum and row min that losses and
-probabilities are made from) where they are, on the stream that made them, copies the result
+probabilities are made from, and the targets) where they are, on the stream that made them, copies the result
 non-blocking into pinned host memory and waits on a blocking CUDA event, with the GIL released.
 """
 import contextlib
@@ -13,8 +13,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-# Rows of the stats block: labels, true-class score, logsumexp, row sum, row min.
-STATS_ROWS = 5
+# Rows of the stats block: labels, true-class score, logsumexp, row sum, row min, targets (the
+# dataset labels; float32 holds class ids exactly up to 2^24).
+STATS_ROWS = 6
 # Outputs up to this many elements are held until the sender reduces them, many at once; larger
 # ones (many classes) are reduced at the call, so that what waits in the queue stays small.
 DEFER_ELEMENTS = 1 << 16
@@ -62,7 +63,8 @@ def stats_of(outputs: torch.Tensor, targets: Optional[torch.Tensor]) -> torch.Te
             return labels.to(torch.float32).unsqueeze(0)
         x = outputs.float()
         true = x.gather(1, targets.long().unsqueeze(1)).squeeze(1)
-        return torch.stack((labels.to(torch.float32), true, torch.logsumexp(x, 1), x.sum(1), x.amin(1)))
+        return torch.stack((labels.to(torch.float32), true, torch.logsumexp(x, 1), x.sum(1), x.amin(1),
+                            targets.to(torch.float32)))
 
 
 # outputs (or their stats when the last is True), targets, CUDA stream or None, is_stats
@@ -122,19 +124,20 @@ def to_host(stats: torch.Tensor) -> Callable[[], np.ndarray]:
 def losses_and_probs(stats: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """From the stats rows: rows that are probabilities (non-negative, summing to 1) give the
     true-class probability directly, logits give it through logsumexp, as _arrays does."""
-    true, lse, row_sum, row_min = (stats[i].astype(np.float64) for i in range(1, STATS_ROWS))
+    true, lse, row_sum, row_min = (stats[i].astype(np.float64) for i in range(1, 5))
     if true.size and row_min.min() >= 0 and np.allclose(row_sum, 1.0, atol=1e-3):
         return -np.log(np.maximum(true, 1e-30)), true
     loss = lse - true
     return loss, np.exp(-loss)
 
 
-def split(stats: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
+def split(stats: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
+    """Predicted labels, and with targets losses, true-class probabilities and dataset labels."""
     labels = stats[0].astype(np.int64)
     if stats.shape[0] == 1:
-        return labels, None, None
+        return labels, None, None, None
     losses, probs = losses_and_probs(stats)
-    return labels, losses, probs
+    return labels, losses, probs, stats[5].astype("<u4")
 
 
 def resolve_deferred(items: Sequence[Any]) -> List[Any]:
@@ -149,10 +152,11 @@ def resolve_deferred(items: Sequence[Any]) -> List[Any]:
         for i in positions:
             d = items[i]
             n = d.outputs.shape[1] if d.is_stats else d.outputs.shape[0]
-            losses = probs = None
+            losses = probs = given = None
             if stats.shape[0] > 1:
                 loss_array, prob_array = losses_and_probs(stats[:, start:start + n])
                 losses, probs = loss_array.astype("<f4").tobytes(), prob_array.astype("<f4").tobytes()
-            reports.append((d.step, d.packed, labels[start:start + n].tobytes(), losses, probs))
+                given = stats[5, start:start + n].astype("<u4").tobytes()
+            reports.append((d.step, d.packed, labels[start:start + n].tobytes(), losses, probs, given))
             start += n
     return reports

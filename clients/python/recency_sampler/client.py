@@ -21,6 +21,7 @@ T = TypeVar("T")
 
 STRATEGIES = ("recency_bias", "random", "online_batch", "active_bias")
 ACTIVE_BIAS_MODES = ("sample", "reweight")
+NOISY_LABELS = ("ignore", "exclude", "refurbish")
 
 # Reconnect quickly after the service restarts instead of grpc's default 1 s .. 120 s backoff.
 _CHANNEL_OPTIONS = [
@@ -46,6 +47,7 @@ class SamplerConfig:
     drop_last: bool
     active_bias_epsilon: float
     active_bias_mode: str  # "sample" or "reweight"
+    noisy_labels: str = "ignore"  # "ignore", "exclude" or "refurbish" (recency_bias only)
 
 
 @dataclass(frozen=True)
@@ -54,13 +56,16 @@ class EpochDiagnostics:
     (sum P)^2 / sum P^2 / N, 1 when P is uniform; ``uncertain_share``: samples with F > 0;
     ``top_decile_draw_share``: the share of draws expected to go to the tenth of samples with
     the largest P (0.1 when uniform); ``uniform``: an adaptive epoch in which no sample was more
-    uncertain than another, so its batches were plain shuffles."""
+    uncertain than another, so its batches were plain shuffles; ``suspected_mislabeled_share``:
+    samples whose last q predictions agree with each other but not with their dataset label (0
+    unless reports carry the dataset labels, as they do with ``noisy_labels``)."""
     epoch: int
     selection_pressure: float
     effective_sample_size_ratio: float
     uncertain_share: float
     top_decile_draw_share: float
     uniform: bool
+    suspected_mislabeled_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -80,14 +85,19 @@ class Batch:
     """One rank's share of a step's global batch. ``array`` holds the indices as int64 (decoded
     from the packed field in one vectorized step); ``indices`` is the same as a list. ``weights``
     (``loss_weights`` as a list): multiply each sample's loss by these (Active Bias, reweight
-    mode), else None. ``packed``: the indices as the service sent them, which a report sends back."""
-    __slots__ = ("array", "step", "epoch", "selection_pressure", "phase", "global_batch_size", "weights", "packed")
+    mode), else None. ``refurbished``: int32, per index the class to train with instead of its
+    dataset label, or -1 to keep that label (``noisy_labels="refurbish"``, adaptive epochs), else
+    None. ``packed``: the indices as the service sent them, which a report sends back."""
+    __slots__ = ("array", "step", "epoch", "selection_pressure", "phase", "global_batch_size", "weights", "packed",
+                 "refurbished")
 
     def __init__(self, array: np.ndarray, step: int, epoch: int, selection_pressure: float, phase: str,
-                 global_batch_size: int, weights: Optional[np.ndarray] = None, packed: bytes = b""):
+                 global_batch_size: int, weights: Optional[np.ndarray] = None, packed: bytes = b"",
+                 refurbished: Optional[np.ndarray] = None):
         self.array, self.step, self.epoch = array, step, epoch
         self.selection_pressure, self.phase, self.global_batch_size = selection_pressure, phase, global_batch_size
         self.weights = weights
+        self.refurbished = refurbished
         self.packed = packed or array.astype("<u4").tobytes()
 
     @property
@@ -128,6 +138,7 @@ def _info(message: Any) -> SamplerInfo:
             drop_last=c.drop_last,
             active_bias_epsilon=c.active_bias_epsilon,
             active_bias_mode=pb.ACTIVE_BIAS_MODE.values_by_number[c.active_bias_mode].name[len("ACTIVE_BIAS_"):].lower(),
+            noisy_labels=pb.NOISY_LABELS.values_by_number[c.noisy_labels].name[len("NOISY_LABELS_"):].lower(),
         ),
         steps_per_epoch=message.steps_per_epoch,
         total_steps=message.total_steps,
@@ -135,7 +146,8 @@ def _info(message: Any) -> SamplerInfo:
         reports_received=message.reports_received,
         predictions_received=message.predictions_received,
         epochs=tuple(EpochDiagnostics(e.epoch, e.selection_pressure, e.effective_sample_size_ratio, e.uncertain_share,
-                                      e.top_decile_draw_share, e.uniform) for e in getattr(message, "epochs", ())),
+                                      e.top_decile_draw_share, e.uniform, e.suspected_mislabeled_share)
+                     for e in getattr(message, "epochs", ())),
     )
 
 
@@ -147,9 +159,11 @@ def _batch(b: Any, array: Optional[np.ndarray] = None) -> Batch:
     packed = b.packed_indices or np.asarray(b.indices, dtype="<u4").tobytes()
     weights = (np.frombuffer(b.packed_loss_weights, dtype="<f4") if b.packed_loss_weights
                else np.asarray(b.loss_weights, dtype=np.float32) if len(b.loss_weights) else None)
+    refurbished = (np.frombuffer(b.packed_refurbished_labels, dtype="<i4") if b.packed_refurbished_labels
+                   else np.asarray(b.refurbished_labels, dtype=np.int32) if len(b.refurbished_labels) else None)
     return Batch(array=unpack_indices(packed) if array is None else array, step=b.step, epoch=b.epoch,
                  selection_pressure=b.selection_pressure, phase=_PHASES.get(b.phase, str(b.phase)),
-                 global_batch_size=b.global_batch_size, weights=weights, packed=packed)
+                 global_batch_size=b.global_batch_size, weights=weights, packed=packed, refurbished=refurbished)
 
 
 def _batches(messages: Sequence[Any]) -> List[Batch]:
@@ -163,7 +177,7 @@ def _batches(messages: Sequence[Any]) -> List[Batch]:
 
 
 def _fill_report(request: Any, sampler: str, step: int, indices: Any, labels: Any, rank: int, world_size: int,
-                 losses: Optional[Any], true_class_probs: Optional[Any]) -> Any:
+                 losses: Optional[Any], true_class_probs: Optional[Any], dataset_labels: Optional[Any] = None) -> Any:
     """A report in the packed fields. Arrays are checked and packed; bytes (already packed, as a
     Batch's ``packed`` indices or what the sender computed) are sent as they are."""
     request.sampler, request.step, request.rank, request.world_size = sampler, step, rank, world_size
@@ -174,6 +188,9 @@ def _fill_report(request: Any, sampler: str, step: int, indices: Any, labels: An
     if true_class_probs is not None:
         request.packed_true_class_probs = (true_class_probs if isinstance(true_class_probs, bytes)
                                            else pack_floats(true_class_probs))
+    if dataset_labels is not None:
+        request.packed_dataset_labels = (dataset_labels if isinstance(dataset_labels, bytes)
+                                         else pack_indices(dataset_labels, "dataset_labels"))
     return request
 
 
@@ -255,16 +272,22 @@ class SamplerClient:
                        strategy: str = "recency_bias", window: Optional[int] = None,
                        initial_pressure: Optional[float] = None, warmup_epochs: Optional[int] = None,
                        seed: int = 0, drop_last: bool = False, active_bias_epsilon: Optional[float] = None,
-                       active_bias_mode: str = "sample") -> SamplerInfo:
-        """Creates the sampler, or returns it if it exists with an equal config (idempotent)."""
+                       active_bias_mode: str = "sample", noisy_labels: str = "ignore") -> SamplerInfo:
+        """Creates the sampler, or returns it if it exists with an equal config (idempotent).
+        ``noisy_labels`` (recency_bias only): "exclude" keeps samples whose recent predictions agree
+        with each other but not with their label out of the uncertain set; "refurbish" also has the
+        batches carry their predicted class to train with. Reports must then carry dataset labels."""
         if strategy.lower() not in STRATEGIES:
             raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
         if active_bias_mode.lower() not in ACTIVE_BIAS_MODES:
             raise ValueError(f"active_bias_mode must be one of {', '.join(ACTIVE_BIAS_MODES)}, got {active_bias_mode!r}")
+        if noisy_labels.lower() not in NOISY_LABELS:
+            raise ValueError(f"noisy_labels must be one of {', '.join(NOISY_LABELS)}, got {noisy_labels!r}")
         mode = pb.ACTIVE_BIAS_MODE.values_by_name["ACTIVE_BIAS_" + active_bias_mode.upper()].number
         config = pb.SamplerConfig(dataset_size=dataset_size, num_classes=num_classes, batch_size=batch_size,
                                   epochs=epochs, strategy=pb.STRATEGY.values_by_name[strategy.upper()].number,
-                                  seed=seed, drop_last=drop_last, active_bias_mode=mode)
+                                  seed=seed, drop_last=drop_last, active_bias_mode=mode,
+                                  noisy_labels=pb.NOISY_LABELS.values_by_name["NOISY_LABELS_" + noisy_labels.upper()].number)
         if active_bias_epsilon is not None:
             config.active_bias_epsilon = active_bias_epsilon
         if window is not None:
@@ -299,28 +322,29 @@ class SamplerClient:
 
     def report(self, sampler: str, step: int, indices: Any, predicted_labels: Any, *, rank: int = 0,
                world_size: int = 0, losses: Optional[Any] = None,
-               true_class_probs: Optional[Any] = None) -> ReportResult:
-        """Records the predicted labels of the samples a rank trained on at ``step``."""
+               true_class_probs: Optional[Any] = None, dataset_labels: Optional[Any] = None) -> ReportResult:
+        """Records the predicted labels of the samples a rank trained on at ``step`` (with
+        ``dataset_labels``: the labels the data set gives them, which noisy_labels needs)."""
         request = _fill_report(pb.ReportPredictionsRequest(), sampler, step, indices, predicted_labels, rank, world_size,
-                               losses, true_class_probs)
+                               losses, true_class_probs, dataset_labels)
         r = self._call("ReportPredictions", request)
         return ReportResult(accepted=r.accepted, duplicate=r.duplicate)
 
     def report_many(self, sampler: str, reports: Sequence[Tuple[Any, ...]], *, rank: int = 0,
                     world_size: int = 0) -> List[ReportResult]:
         """Several reports of one rank, each (step, indices, predicted_labels) or (step, indices,
-        predicted_labels, losses, true_class_probs) with None for a missing field. Sent in calls of
+        predicted_labels, losses, true_class_probs[, dataset_labels]) with None for a missing field. Sent in calls of
         at most 256 reports and 1 MiB (the service refuses larger requests unread), each recorded
         whole or not at all."""
         results: List[ReportResult] = []
         request, size = pb.ReportPredictionsBulkRequest(), 0
         for report in reports:  # built in place: no message copied
-            step, indices, labels, losses, probs = (tuple(report) + (None, None))[:5]
-            bytes_ = sum(_packed_size(x) for x in (indices, labels, losses, probs)) + 64
+            step, indices, labels, losses, probs, given = (tuple(report) + (None, None, None))[:6]
+            bytes_ = sum(_packed_size(x) for x in (indices, labels, losses, probs, given)) + 64
             if len(request.reports) == _MAX_REPORTS_PER_CALL or (request.reports and size + bytes_ > _MAX_CALL_BYTES):
                 results += self._send_reports(request)
                 request, size = pb.ReportPredictionsBulkRequest(), 0
-            _fill_report(request.reports.add(), sampler, step, indices, labels, rank, world_size, losses, probs)
+            _fill_report(request.reports.add(), sampler, step, indices, labels, rank, world_size, losses, probs, given)
             size += bytes_
         if request.reports:
             results += self._send_reports(request)

@@ -33,18 +33,22 @@ FIRST_CHUNK = 8
 TAIL_STEPS = 64
 STRATEGIES_NEEDING_TARGETS = {"online_batch": "losses", "active_bias": "true-class probabilities"}
 
-# What a report becomes in the sender thread: (step, packed indices, labels, losses, probs).
-Report = Tuple[int, bytes, Any, Optional[Any], Optional[Any]]
+# What a report becomes in the sender thread: (step, packed indices, labels, losses, probs, dataset labels).
+Report = Tuple[int, bytes, Any, Optional[Any], Optional[Any], Optional[Any]]
 # A queued item that is not a Deferred: called in the sender thread (where it may wait for a
 # device), it returns reports.
 Resolve = Callable[[], Sequence[Report]]
 
 
-def check_targets_given(strategy: str) -> None:
-    """A report without targets, for a strategy that learns from losses or probabilities."""
+def check_targets_given(strategy: str, noisy_labels: str = "ignore") -> None:
+    """A report without targets, for a strategy that learns from losses or probabilities, or a
+    sampler that compares predictions with the dataset labels."""
     needed = STRATEGIES_NEEDING_TARGETS.get(strategy)
     if needed:
         raise ValueError(f"targets: the {strategy} strategy needs {needed}: pass targets (the true labels) to report()")
+    if noisy_labels != "ignore":
+        raise ValueError(f"targets: noisy_labels={noisy_labels!r} compares predictions with the dataset labels: pass "
+                         "targets (the labels the data set gives, not refurbished ones) to report()")
 
 
 class Deferred(NamedTuple):
@@ -293,6 +297,7 @@ class BatchStream:
                  warmup_epochs: Optional[int] = None, initial_pressure: Optional[float] = None,
                  seed: int = 0, strategy: str = "recency_bias", drop_last: bool = False,
                  active_bias_epsilon: Optional[float] = None, active_bias_mode: str = "sample",
+                 noisy_labels: str = "ignore",
                  rank: int = 0, world_size: int = 1, prefetch: int = 64, report_queue: int = 1024):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank must be in [0, world_size = {world_size}), got {rank}")
@@ -305,8 +310,10 @@ class BatchStream:
         self.info: SamplerInfo = client.create_sampler(
             name, dataset_size=dataset_size, num_classes=num_classes, batch_size=batch_size, epochs=epochs,
             strategy=strategy, window=window, initial_pressure=initial_pressure, warmup_epochs=warmup_epochs,
-            seed=seed, drop_last=drop_last, active_bias_epsilon=active_bias_epsilon, active_bias_mode=active_bias_mode)
+            seed=seed, drop_last=drop_last, active_bias_epsilon=active_bias_epsilon, active_bias_mode=active_bias_mode,
+            noisy_labels=noisy_labels)
         self.strategy = self.info.config.strategy
+        self.noisy_labels = self.info.config.noisy_labels
         uniform = uniform_throughout(self.info.config)
         if uniform:
             warnings.warn(f"sampler {name!r} will not select: {uniform}", RuntimeWarning, stacklevel=3)
@@ -427,8 +434,13 @@ class BatchStream:
         self.send(Deferred(batch.step, batch.packed, array, labels), batch.step)
         self.ledger.reported(batch)
 
+    def refurbished_labels(self, key: Any) -> Optional[np.ndarray]:
+        """Per index of the batch ``key``: the class to train with instead of its dataset label, or
+        -1 to keep it (noisy_labels="refurbish", adaptive epochs); None when the batch has none."""
+        return self.ledger.find(key).refurbished
+
     def check_targets_given(self) -> None:
-        check_targets_given(self.strategy)
+        check_targets_given(self.strategy, self.noisy_labels)
 
     def send(self, item: Any, step: int) -> None:
         """Queues a Deferred report, or a Resolve that makes reports in the sender thread, for

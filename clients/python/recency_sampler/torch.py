@@ -87,7 +87,7 @@ class RecencyBatchSampler(Sampler[List[int]]):
                  initial_pressure: Optional[float] = None, seed: int = 0, strategy: str = "recency_bias",
                  drop_last: bool = False, rank: Optional[int] = None, world_size: Optional[int] = None,
                  prefetch: int = 64, active_bias_epsilon: Optional[float] = None, active_bias_mode: str = "sample",
-                 mode: Optional[str] = None, group: Optional[Any] = None):
+                 noisy_labels: str = "ignore", mode: Optional[str] = None, group: Optional[Any] = None):
         super().__init__()
         distributed = dist.is_available() and dist.is_initialized()
         if world_size is None:
@@ -104,7 +104,8 @@ class RecencyBatchSampler(Sampler[List[int]]):
         config = dict(dataset_size=dataset_size, num_classes=num_classes, batch_size=batch_size, epochs=epochs,
                       window=window, warmup_epochs=warmup_epochs, initial_pressure=initial_pressure, seed=seed,
                       strategy=strategy, drop_last=drop_last, prefetch=prefetch,
-                      active_bias_epsilon=active_bias_epsilon, active_bias_mode=active_bias_mode)
+                      active_bias_epsilon=active_bias_epsilon, active_bias_mode=active_bias_mode,
+                      noisy_labels=noisy_labels)
         if mode == "fan_out":
             from ._fan_out import FanOut
 
@@ -218,6 +219,25 @@ class RecencyBatchSampler(Sampler[List[int]]):
             return None
         tensor = torch.as_tensor(weights, dtype=torch.float32)
         return tensor.to(batch.indices.device, non_blocking=True) if isinstance(batch, StepBatch) else tensor
+
+    def labels(self, batch: Any, targets: Any) -> Any:
+        """The labels to train a served batch with: ``targets`` (the dataset labels), except where
+        the service refurbished a sample (``noisy_labels="refurbish"``, adaptive epochs): there its
+        predicted class. Same type, dtype and device as ``targets``. report() still takes the
+        dataset labels, which the service compares the predictions with::
+
+            loss = F.cross_entropy(logits, sampler.labels(batch, y))
+            sampler.report(batch, logits, y)
+        """
+        key = batch.batch if type(batch) is StepBatch else batch
+        refurbished = self.ledger.find(key).refurbished
+        if refurbished is None or not (refurbished >= 0).any():  # b host integers: no device work
+            return targets
+        if isinstance(targets, torch.Tensor):
+            corrected = torch.from_numpy(refurbished.astype(np.int64)).to(targets.device, non_blocking=True)
+            return torch.where(corrected >= 0, corrected.to(targets.dtype), targets)
+        array = np.asarray(targets)
+        return np.where(refurbished >= 0, refurbished, array).astype(array.dtype)
 
     def flush(self) -> None:
         """Waits until every queued report is acknowledged (collective in fan-out mode)."""

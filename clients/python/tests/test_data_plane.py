@@ -71,14 +71,15 @@ def test_device_side_losses_and_probabilities_equal_the_host_reference():
     targets = torch.randint(0, 7, (64,), generator=g)
     for outputs in (logits, torch.softmax(logits, 1)):  # logits, and rows already probabilities
         checked = device_reports.check_outputs(outputs, 64, 7, targets)
-        labels, losses, probs = device_reports.split(device_reports.to_host(device_reports.stats_of(outputs, checked))())
+        labels, losses, probs, given = device_reports.split(device_reports.to_host(device_reports.stats_of(outputs, checked))())
         ref_loss, ref_prob = loss_and_true_class_prob(outputs.numpy(), targets.numpy())
         np.testing.assert_array_equal(labels, outputs.argmax(1).numpy())
+        np.testing.assert_array_equal(given, targets.numpy())  # the dataset labels ride along
         np.testing.assert_allclose(probs, ref_prob, rtol=2e-5, atol=1e-7)  # float32 on the device, float64 on the host
         np.testing.assert_allclose(losses, ref_loss, rtol=2e-4, atol=1e-5)
-    labels, losses, probs = device_reports.split(device_reports.to_host(device_reports.stats_of(targets, None))())
+    labels, losses, probs, given = device_reports.split(device_reports.to_host(device_reports.stats_of(targets, None))())
     np.testing.assert_array_equal(labels, targets.numpy())
-    assert losses is None and probs is None
+    assert losses is None and probs is None and given is None
 
 
 def test_bad_reports_raise_value_error_at_the_call_naming_the_argument_and_change_nothing(client, name):

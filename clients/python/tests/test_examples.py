@@ -68,8 +68,9 @@ def test_the_benchmark_quick_mode_runs_every_strategy_and_scenario_and_writes_th
     rows = list(csv.DictReader(open(tmp_path / "runs.csv")))
     runs = {(r["scenario"], r["method"]) for r in rows}
     methods = {"random", "recency_bias", "online_batch", "active_bias", "recency_bias s0=10"}
-    assert runs == {("clean", m) for m in methods} | {(s, m) for s in ("noisy", "imbalanced") for m in methods
-                                                      if m != "recency_bias s0=10"}
+    assert runs == ({("clean", m) for m in methods} | {(s, m) for s in ("noisy", "imbalanced") for m in methods
+                                                       if m != "recency_bias s0=10"}
+                    | {("noisy", "recency_bias exclude"), ("noisy", "recency_bias refurbish")})
     assert len(rows) == 3 * len(runs)  # 3 epochs each
     report = (tmp_path / "results.md").read_text()
     for scenario in ("clean", "noisy", "imbalanced"):
@@ -79,6 +80,18 @@ def test_the_benchmark_quick_mode_runs_every_strategy_and_scenario_and_writes_th
     # Started again, it finds every run done and only rewrites the report.
     again = run(sys.executable, "examples/benchmark.py", "--quick", "--target", service.target, "--out", str(tmp_path))
     assert "[1/" not in again and len(list(csv.DictReader(open(tmp_path / "runs.csv")))) == len(rows)
+
+
+@pytest.mark.slow
+def test_the_benchmark_regime_options_train_a_resnet_with_augmentation_and_plain_sgd_on_a_device(service, tmp_path):
+    out = run(sys.executable, "examples/benchmark.py", "--quick", "--scenarios", "clean", "--strategies", "random",
+              "recency_bias", "--sensitivity", "--model", "resnet", "--augment", "--momentum", "0", "--lr", "0.1",
+              "--device", "cpu", "--target", service.target, "--out", str(tmp_path))
+    rows = list(csv.DictReader(open(tmp_path / "runs.csv")))
+    assert {r["method"] for r in rows} == {"random", "recency_bias"} and len(rows) == 6
+    best = {m: min(float(r["test_error"]) for r in rows if r["method"] == m) for m in ("random", "recency_bias")}
+    assert all(e < 0.85 for e in best.values()), f"a ResNet trained on 1,000 images beats chance: {best}"
+    assert "a ResNet-8, random crop and flip, plain SGD, on cpu" in (tmp_path / "results.md").read_text() and "wrote" in out
 
 
 def test_the_example_runs_without_tqdm_and_the_service_it_starts_prints_its_dashboard(capsys):

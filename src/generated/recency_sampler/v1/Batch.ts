@@ -13,6 +13,8 @@ export interface Batch {
   'lossWeights'?: (number | string)[];
   'packedIndices'?: (Buffer | Uint8Array | string);
   'packedLossWeights'?: (Buffer | Uint8Array | string);
+  'refurbishedLabels'?: (number)[];
+  'packedRefurbishedLabels'?: (Buffer | Uint8Array | string);
 }
 
 export interface Batch__Output {
@@ -25,4 +27,6 @@ export interface Batch__Output {
   'lossWeights'?: (number)[];
   'packedIndices'?: (Buffer);
   'packedLossWeights'?: (Buffer);
+  'refurbishedLabels'?: (number)[];
+  'packedRefurbishedLabels'?: (Buffer);
 }

@@ -8,6 +8,7 @@ export interface EpochDiagnostics {
   'uncertainShare'?: (number | string);
   'topDecileDrawShare'?: (number | string);
   'uniform'?: (boolean);
+  'suspectedMislabeledShare'?: (number | string);
 }
 
 export interface EpochDiagnostics__Output {
@@ -17,4 +18,5 @@ export interface EpochDiagnostics__Output {
   'uncertainShare'?: (number);
   'topDecileDrawShare'?: (number);
   'uniform'?: (boolean);
+  'suspectedMislabeledShare'?: (number);
 }

@@ -15,6 +15,8 @@ export interface ReportPredictionsRequest {
   'packedPredictedLabels'?: (Buffer | Uint8Array | string);
   'packedLosses'?: (Buffer | Uint8Array | string);
   'packedTrueClassProbs'?: (Buffer | Uint8Array | string);
+  'datasetLabels'?: (number)[];
+  'packedDatasetLabels'?: (Buffer | Uint8Array | string);
 }
 
 export interface ReportPredictionsRequest__Output {
@@ -30,4 +32,6 @@ export interface ReportPredictionsRequest__Output {
   'packedPredictedLabels'?: (Buffer);
   'packedLosses'?: (Buffer);
   'packedTrueClassProbs'?: (Buffer);
+  'datasetLabels'?: (number)[];
+  'packedDatasetLabels'?: (Buffer);
 }
