@@ -29,8 +29,17 @@ export function uncertainShare(h: LevelCounts): number {
 }
 
 /**
+ * Whether an epoch is meant to favour some samples: it draws from P, with s_e > 1 (Active Bias has
+ * no schedule, pressure 0 in its plan). The last epoch of a schedule has s_e = 1 by design: its P
+ * is uniform whatever the windows say, which is no sign that selection stopped working.
+ */
+export function meantToSelect(plan: { readonly weightedDraws: boolean; readonly pressure: number }): boolean {
+  return plan.weightedDraws && plan.pressure !== 1;
+}
+
+/**
  * The diagnostics of an epoch drawn from `distribution` (undefined: uniform batches, as in warm-up
- * or a shuffle). `selects`: whether the epoch's plan draws from P (an adaptive epoch).
+ * or a shuffle). `selects`: whether the epoch is meant to select (meantToSelect).
  */
 export function selectionDiagnostics(distribution: EpochDistribution | undefined, h: LevelCounts, selects: boolean): SelectionDiagnostics {
   const share = uncertainShare(h);

@@ -1,7 +1,7 @@
 // One sampler in the service: its learned state (src/core/sampler-state.ts) and the I/O around
 // it: served batches (cached, read from and committed to storage), freeze points, snapshots and
 // the epoch history. Rebuilt on start-up from the snapshot plus the report log.
-import { selectionDiagnostics } from '../core/diagnostics.js';
+import { meantToSelect, selectionDiagnostics } from '../core/diagnostics.js';
 import { failedPrecondition } from '../core/errors.js';
 import { refurbishedLabels } from '../core/label-suspicion.js';
 import { SamplerState, type RankReports } from '../core/sampler-state.js';
@@ -145,7 +145,7 @@ export class SamplerRuntime implements InspectedSampler {
       if (!this.epochStats.has(epoch) && !newEpochs.has(epoch)) {
         const { history } = this.state;
         const diagnostics = {
-          ...selectionDiagnostics(plan.weightedDraws ? this.state.held(epoch) : undefined, history, plan.weightedDraws),
+          ...selectionDiagnostics(plan.weightedDraws ? this.state.held(epoch) : undefined, history, meantToSelect(plan)),
           suspectedMislabeledShare: (this.state.suspicion?.suspected ?? 0) / this.config.datasetSize,
         };
         newEpochs.set(epoch, { epoch, startedAt: this.now().toISOString(), pressure, ...uncertaintySummary(history), diagnostics });

@@ -15,6 +15,7 @@ const SAMPLERS: Record<string, Parameters<SamplerClient['createSampler']>[1]> = 
   s: base,
   o: { ...base, strategy: 'ONLINE_BATCH' },
   a: { ...base, strategy: 'ACTIVE_BIAS', activeBiasMode: 'REWEIGHT' as never },
+  r: { ...base, noisyLabels: 'NOISY_LABELS_REFURBISH' },
 };
 const NAMES = [...Object.keys(SAMPLERS), 'f-1', 'f-2', '', 'no such', 'x'.repeat(200)];
 
@@ -54,6 +55,7 @@ describe('fuzzing the gRPC API', () => {
           : { indices, predictedLabels: labels() }),
         losses: floats(() => rng.nextFloat() * 3),
         trueClassProbs: floats(() => rng.nextFloat()),
+        ...(int(4) === 0 ? { packedDatasetLabels: bytes() } : { datasetLabels: int(3) === 0 ? [] : labels() }),
       };
     };
     const calls: [string, (c: SamplerClient) => Promise<unknown>][] = [
@@ -69,6 +71,7 @@ describe('fuzzing the gRPC API', () => {
         datasetSize: number(), numClasses: number(), batchSize: number(), epochs: pick([1, 2, 3, number()]),
         ...(int(2) === 0 ? { window: number() } : {}), ...(int(2) === 0 ? { warmupEpochs: number() } : {}),
         ...(int(3) === 0 ? { initialPressure: float() * 1e3 } : {}), strategy: pick(['RECENCY_BIAS', 'RANDOM', 'ONLINE_BATCH', 'ACTIVE_BIAS', 7 as never]),
+        ...(int(4) === 0 ? { noisyLabels: pick(['NOISY_LABELS_EXCLUDE', 'NOISY_LABELS_REFURBISH', 9 as never]) } : {}),
       })],
       ['GetSampler', (c) => c.getSampler(pick(NAMES))],
       ['DeleteSampler', (c) => c.deleteSampler(pick(['f-1', 'f-2', '', 'no such']))],

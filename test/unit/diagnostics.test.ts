@@ -2,7 +2,9 @@
 // the share of draws the top tenth of samples gets, against values computed by hand.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { groupedMass, selectionDiagnostics, uncertainShare, weightMass } from '../../src/core/diagnostics.js';
+import { groupedMass, meantToSelect, selectionDiagnostics, uncertainShare, weightMass } from '../../src/core/diagnostics.js';
+import { normalizeConfig } from '../../src/core/sampler-config.js';
+import { epochPlan } from '../../src/core/strategy.js';
 import { FrozenDistribution } from '../../src/core/distribution.js';
 import { Rng } from '../../src/core/random.js';
 import { WeightedDistribution } from '../../src/core/weighted-distribution.js';
@@ -53,6 +55,14 @@ describe('selection diagnostics', () => {
     assert.equal(adaptive.uncertainShare, 0);
     assert.equal(selectionDiagnostics(undefined, settled, false).uniform, false, 'warm-up is uniform by design');
     assert.equal(uncertainShare({ levelCounts: [50], levels: { uncertainty: [1] } }), 1, 'never seen counts as uncertain');
+  });
+
+  it('does not call the last epoch uniform: its s_e = 1 is the schedule, not the windows', () => {
+    const config = normalizeConfig({ datasetSize: 100, numClasses: 10, batchSize: 10, epochs: 8, warmupEpochs: 2 });
+    assert.deepEqual([0, 1, 2, 6, 7].map((e) => meantToSelect(epochPlan(config, e))), [false, false, true, true, false]);
+    const activeBias = normalizeConfig({ ...config, strategy: 'ACTIVE_BIAS' });
+    assert.equal(meantToSelect(epochPlan(activeBias, 7)), true, 'Active Bias has no schedule: every adaptive epoch is meant to select');
+    assert.equal(meantToSelect(epochPlan(normalizeConfig({ ...config, strategy: 'RANDOM' }), 5)), false);
   });
 
   it('the baselines: weights of a WeightedDistribution', () => {

@@ -43,3 +43,19 @@ def test_best_error_within_a_budget_and_time_reduction_follow_the_paper():
     assert benchmark.time_reduction(baseline, faster) is None  # the faster one's best (0.14) is never reached
     never = [(10.0, 0.5), (40.0, 0.4)]
     assert benchmark.time_reduction(never, baseline) is None
+
+
+def test_the_regime_table_gives_each_seeds_best_error_and_its_reduction_against_random(tmp_path):
+    import regime_table  # noqa: E402
+
+    regime = tmp_path / "cnn-augment-sgd"
+    regime.mkdir()
+    rows = [("random", 0, 0.20), ("random", 0, 0.10), ("random", 1, 0.12), ("recency_bias", 0, 0.09),
+            ("recency_bias", 0, 0.095), ("recency_bias", 1, 0.126)]
+    with open(regime / "runs.csv", "w") as f:
+        f.write("scenario,method,seed,test_error\n")
+        f.writelines(f"clean,{m},{s},{e}\n" for m, s, e in rows)
+    lines = regime_table.table([regime])
+    # Best per seed: random 10.00 and 12.00, recency_bias 9.00 and 12.60; reductions +10% and -5%.
+    assert lines[2] == "| cnn-augment-sgd | clean | random | 11.00 ± 1.41 | 10.00, 12.00 |  |"
+    assert lines[3] == "| cnn-augment-sgd | clean | recency_bias | 10.80 ± 2.55 | 9.00, 12.60 | +10.0%, -5.0% |"
