@@ -136,8 +136,9 @@ class FanOut:
                 except BaseException as e:  # the other ranks are told before rank 0 raises
                     error = e
             block = self._broadcast_indices(chunk, count, error)
-            weights = self._broadcast_weights(chunk, count) if self.reweight else None
-            refurbished = self._broadcast_refurbished(chunk, count) if self.refurbish else None
+            per_index = self._broadcast_per_index
+            weights = per_index(chunk, count, "weights", torch.float32, 0.0) if self.reweight else None
+            refurbished = per_index(chunk, count, "refurbished", torch.int32, -1) if self.refurbish else None  # -1: keep
             if error is not None:
                 raise error
             if block.device.type == "cpu" and int(block[0, -1]) != 0:
@@ -190,25 +191,17 @@ class FanOut:
         dist.broadcast(block, src=0, group=self.group)
         return block
 
-    def _broadcast_weights(self, chunk: Optional[List[Batch]], count: int) -> torch.Tensor:
-        block = torch.zeros((count, self.batch_size), dtype=torch.float32, device=self.comm_device)
+    def _broadcast_per_index(self, chunk: Optional[List[Batch]], count: int, field: str, dtype: Any,
+                             fill: float) -> torch.Tensor:
+        """[count, b] of each step's per-index ``field`` of the Batch (loss weights, refurbished
+        labels), ``fill`` where a step has none, broadcast from rank 0."""
+        block = torch.full((count, self.batch_size), fill, dtype=dtype, device=self.comm_device)
         if self.rank == 0 and chunk is not None:
-            host = np.zeros((count, self.batch_size), dtype=np.float32)
+            host = torch.full((count, self.batch_size), fill, dtype=dtype).numpy()
             for row, batch in enumerate(chunk):
-                if batch.weights is not None:
-                    host[row, :len(batch.weights)] = batch.weights
-            block.copy_(torch.from_numpy(host))
-        dist.broadcast(block, src=0, group=self.group)
-        return block
-
-    def _broadcast_refurbished(self, chunk: Optional[List[Batch]], count: int) -> torch.Tensor:
-        """[count, b] int32: each step's refurbished labels (-1: keep the dataset label)."""
-        block = torch.full((count, self.batch_size), -1, dtype=torch.int32, device=self.comm_device)
-        if self.rank == 0 and chunk is not None:
-            host = np.full((count, self.batch_size), -1, dtype=np.int32)
-            for row, batch in enumerate(chunk):
-                if batch.refurbished is not None:
-                    host[row, :len(batch.refurbished)] = batch.refurbished
+                values = getattr(batch, field)
+                if values is not None:
+                    host[row, :len(values)] = values
             block.copy_(torch.from_numpy(host))
         dist.broadcast(block, src=0, group=self.group)
         return block
