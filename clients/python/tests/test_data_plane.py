@@ -18,6 +18,8 @@ from recency_sampler.client import _batch  # noqa: E402
 from recency_sampler.stream import REPORT_CHUNK, Outbox  # noqa: E402
 from recency_sampler.torch import StepBatch  # noqa: E402
 
+from .devices import DEVICES  # noqa: E402
+
 CONFIG = dict(dataset_size=200, num_classes=5, batch_size=16, epochs=3, warmup_epochs=1, window=2, seed=7)
 
 
@@ -45,15 +47,17 @@ def test_a_negative_index_is_refused_at_the_call_naming_the_field(client, name):
         client.report(name, 0, indices, np.zeros(16, dtype=np.int64))
 
 
-def test_gpu_path_batches_are_int64_tensors_of_the_served_steps_and_reports_land(client, name):
+@pytest.mark.parametrize("device", DEVICES)
+def test_gpu_path_batches_are_int64_tensors_of_the_served_steps_and_reports_land(client, name, device):
     sampler = RecencyBatchSampler(client, name=name, **CONFIG, strategy="online_batch")
-    x = torch.randn(200, 3)
-    model = torch.nn.Linear(3, 5)
-    y = torch.arange(200) % 5
+    x = torch.randn(200, 3, device=device)
+    model = torch.nn.Linear(3, 5).to(device)
+    y = torch.arange(200, device=device) % 5
     for epoch in range(3):
         steps = []
-        for batch in sampler.batches("cpu"):
+        for batch in sampler.batches(device):
             assert isinstance(batch, StepBatch) and batch.indices.dtype == torch.int64
+            assert batch.indices.device.type == device
             logits = model(x[batch.indices])
             sampler.report(batch, logits, y[batch.indices])
             steps.append((batch.step, batch.indices.tolist()))
@@ -65,13 +69,15 @@ def test_gpu_path_batches_are_int64_tensors_of_the_served_steps_and_reports_land
     sampler.close()
 
 
-def test_device_side_losses_and_probabilities_equal_the_host_reference():
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_side_losses_and_probabilities_equal_the_host_reference(device):
     g = torch.Generator().manual_seed(3)
     logits = torch.randn(64, 7, generator=g) * 4
     targets = torch.randint(0, 7, (64,), generator=g)
     for outputs in (logits, torch.softmax(logits, 1)):  # logits, and rows already probabilities
-        checked = device_reports.check_outputs(outputs, 64, 7, targets)
-        labels, losses, probs, given = device_reports.split(device_reports.to_host(device_reports.stats_of(outputs, checked))())
+        checked = device_reports.check_outputs(outputs.to(device), 64, 7, targets.to(device))
+        stats = device_reports.stats_of(outputs.to(device), checked)
+        labels, losses, probs, given = device_reports.split(device_reports.to_host(stats)())
         ref_loss, ref_prob = loss_and_true_class_prob(outputs.numpy(), targets.numpy())
         np.testing.assert_array_equal(labels, outputs.argmax(1).numpy())
         np.testing.assert_array_equal(given, targets.numpy())  # the dataset labels ride along
@@ -164,8 +170,9 @@ def test_a_training_thread_reporting_every_step_wakes_the_sender_about_once_per_
     stream.close()
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("num_classes", [5, 5000])  # reduced in the sender; large outputs reduced at the call
-def test_the_service_stores_the_labels_and_losses_of_the_outputs(service, client, name, num_classes):
+def test_the_service_stores_the_labels_and_losses_of_the_outputs(service, client, name, num_classes, device):
     import json
     import urllib.request
 
@@ -173,10 +180,10 @@ def test_the_service_stores_the_labels_and_losses_of_the_outputs(service, client
     sampler = RecencyBatchSampler(client, name=name, **{**CONFIG, "num_classes": num_classes}, strategy="online_batch")
     g = torch.Generator().manual_seed(5)
     expected = {}
-    for batch in sampler.batches("cpu"):
+    for batch in sampler.batches(device):
         logits = torch.randn(len(batch), num_classes, generator=g) * 3
         targets = torch.randint(0, num_classes, (len(batch),), generator=g)
-        sampler.report(batch, logits, targets)
+        sampler.report(batch, logits.to(device), targets.to(device))
         losses = torch.nn.functional.cross_entropy(logits.double(), targets, reduction="none")
         for i, label, loss in zip(batch.indices.tolist(), logits.argmax(1).tolist(), losses.tolist()):
             expected[i] = (label, loss)

@@ -15,22 +15,24 @@ import torch.multiprocessing as mp  # noqa: E402
 from recency_sampler import RecencyBatchSampler, SamplerClient  # noqa: E402
 from recency_sampler._fan_out import share_bounds  # noqa: E402
 
+from .devices import needs_cuda  # noqa: E402
 from .service import ServiceProcess  # noqa: E402
 
 CONFIG = dict(dataset_size=150, num_classes=4, batch_size=24, epochs=3, warmup_epochs=1, window=2, seed=11,
               strategy="active_bias", active_bias_mode="reweight")
 
 
-def _job(rank, world_size, init_file, target, out_dir, name):
+def _job(rank, world_size, init_file, target, out_dir, name, device):
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
     torch.manual_seed(rank)
     with SamplerClient(target) as client:
         sampler = RecencyBatchSampler(client, name=name, prefetch=4, **CONFIG)
-        x, y = torch.randn(150, 3), torch.arange(150) % 4
-        model = torch.nn.Linear(3, 4)
+        x, y = torch.randn(150, 3, device=device), torch.arange(150, device=device) % 4
+        model = torch.nn.Linear(3, 4).to(device)
         seen = {}
         for epoch in range(3):
-            for batch in sampler.batches("cpu"):
+            for batch in sampler.batches(device):
+                assert batch.indices.device.type == device
                 weights = sampler.loss_weights(batch)
                 seen[batch.step] = {"indices": batch.indices.tolist(),
                                     "weights": None if weights is None else weights.tolist()}
@@ -50,12 +52,12 @@ def _calls(service):
     return calls
 
 
-@pytest.mark.parametrize("world_size", [2, 4])
-def test_rank_zero_alone_calls_the_service_and_every_rank_gets_its_share(tmp_path, world_size):
+@pytest.mark.parametrize("world_size,device", [(2, "cpu"), (4, "cpu"), pytest.param(2, "cuda", marks=needs_cuda)])
+def test_rank_zero_alone_calls_the_service_and_every_rank_gets_its_share(tmp_path, world_size, device):
     service = ServiceProcess(tmp_path / "sampler.db").start()
     try:
         name = f"fan-out-{world_size}"
-        mp.spawn(_job, args=(world_size, str(tmp_path / "init"), service.target, str(tmp_path), name),
+        mp.spawn(_job, args=(world_size, str(tmp_path / "init"), service.target, str(tmp_path), name, device),
                  nprocs=world_size, join=True)
         calls = _calls(service)  # the job's calls, before this test's own
         results = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(world_size)]

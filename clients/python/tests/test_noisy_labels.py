@@ -16,6 +16,7 @@ from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 from recency_sampler import IndexedDataset, RecencyBatchSampler, SamplerClient  # noqa: E402
 
+from .devices import DEVICES  # noqa: E402
 from .service import ServiceProcess  # noqa: E402
 
 N = 64
@@ -36,24 +37,27 @@ def expected_labels(indices: torch.Tensor, epoch: int) -> torch.Tensor:
     return torch.where(MISLABELED[indices], torch.tensor(3), labels) if epoch >= CONFIG["warmup_epochs"] else labels
 
 
-def test_refurbished_labels_replace_the_suspected_samples_labels_and_the_service_counts_them(client, name):
+@pytest.mark.parametrize("device", DEVICES)
+def test_refurbished_labels_replace_the_suspected_samples_labels_and_the_service_counts_them(client, name, device):
     sampler = RecencyBatchSampler(client, name=name, noisy_labels="refurbish", **CONFIG)
     assert client.get_sampler(name).config.noisy_labels == "refurbish"
+    labels = LABELS.to(device)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # every window agrees with itself: P is uniform
         for epoch in range(4):
             sampler.set_epoch(epoch)
-            for batch in sampler.batches("cpu"):
-                y = LABELS[batch.indices]
+            for batch in sampler.batches(device):
+                y = labels[batch.indices]
                 trained_with = sampler.labels(batch, y)
-                assert torch.equal(trained_with, expected_labels(batch.indices, epoch)), f"epoch {epoch}"
-                assert trained_with.dtype == y.dtype and torch.equal(y, LABELS[batch.indices]), "targets are not changed"
-                sampler.report(batch, outputs_for(batch.indices), y)
+                assert trained_with.device == y.device and trained_with.dtype == y.dtype
+                assert torch.equal(trained_with.cpu(), expected_labels(batch.indices.cpu(), epoch)), f"epoch {epoch}"
+                assert torch.equal(y, labels[batch.indices]), "targets are not changed"
+                sampler.report(batch, outputs_for(batch.indices.cpu()).to(device), y)
     sampler.flush()
     shares = {d.epoch: d.suspected_mislabeled_share for d in sampler.diagnostics()}
     assert shares[0] == 0 and shares[2] == pytest.approx(MISLABELED.sum().item() / N)
     with pytest.raises(ValueError, match=r"^targets: noisy_labels='refurbish' compares predictions with the dataset labels"):
-        sampler.report(batch, outputs_for(batch.indices))
+        sampler.report(batch, outputs_for(batch.indices.cpu()).to(device))
     sampler.close()
 
 
