@@ -8,12 +8,12 @@
 #
 # Each part writes OUT_DIR/<part>.log (and .csv for the loops); a part that would not finish
 # before SECONDS (default 1800) have passed is skipped, so a time-boxed run still returns what it
-# measured. PARTS (default all, in this order): tests cnn-128 cnn-512 cnn-ranks-512 cnn-ranks-128 spin
-# spin-ranks next capacity.
+# measured. PARTS (default all, in this order): tests cnn-128 cnn-512 cnn-ranks-512 cnn-ranks-128 relay
+# spin spin-ranks next capacity.
 set -uo pipefail
 out=${1:?usage: scripts/gpu-bench.sh OUT_DIR [SECONDS] [PARTS]}
 budget=${2:-1800}
-parts=${3:-"tests cnn-128 cnn-512 cnn-ranks-512 cnn-ranks-128 spin spin-ranks next capacity"}
+parts=${3:-"tests cnn-128 cnn-512 cnn-ranks-512 cnn-ranks-128 relay spin spin-ranks next capacity"}
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
 started=$SECONDS
@@ -49,11 +49,17 @@ cat "$out/summary.log"
 overhead="examples/step_overhead.py"
 for p in $parts; do
   case $p in
-  tests) part tests 180 $py -m pytest -q -p no:cacheprovider -rs -k cuda tests/test_data_plane.py tests/test_fan_out.py tests/test_noisy_labels.py ;;
+  tests) part tests 180 $py -m pytest -q -p no:cacheprovider -rs -k "cuda or relay" tests/test_data_plane.py tests/test_fan_out.py tests/test_noisy_labels.py tests/test_relay.py ;;
   cnn-128) part $p 120 $py $overhead --workload cnn --device cuda --batch 128 --width 32 --csv "$out/cnn.csv" ;;
   cnn-512) part $p 120 $py $overhead --workload cnn --device cuda --batch 512 --width 64 --csv "$out/cnn.csv" ;;
   cnn-ranks-128) part $p 200 $py $overhead --workload cnn --device cuda --ranks 8 --batch 128 --width 32 --steps 150 --pairs 3 --api device --csv "$out/cnn-ranks.csv" ;;
   cnn-ranks-512) part $p 200 $py $overhead --workload cnn --device cuda --ranks 8 --batch 512 --width 64 --steps 150 --pairs 3 --api device --csv "$out/cnn-ranks.csv" ;;
+  relay) # the experimental relay (the per-step calls from a helper process) against the default, same run
+    part relay-cnn-128 120 $py $overhead --workload cnn --device cuda --batch 128 --width 32 --api device --relay --csv "$out/relay.csv"
+    part relay-cnn-128-direct 120 $py $overhead --workload cnn --device cuda --batch 128 --width 32 --api device --csv "$out/relay.csv"
+    part relay-spin 100 $py $overhead --api device --relay --csv "$out/relay.csv"
+    part relay-spin-direct 100 $py $overhead --api device --csv "$out/relay.csv"
+    ;;
   spin) part $p 150 $py $overhead --csv "$out/spin.csv" ;;
   spin-ranks) part $p 240 $py $overhead --ranks 8 --steps 150 --pairs 3 --csv "$out/spin-ranks.csv" ;;
   next) part $p 240 bash -c "cd '$root' && node --import tsx scripts/bench.ts --only next" ;;

@@ -26,14 +26,14 @@ fi
 run_pytest "grpcio 1.84, protobuf 7.36, torch 2.13" "$MAIN_VENV/bin/python"
 
 venv pb6 grpcio==1.84.0 protobuf==6.33.6 numpy pytest
-run_pytest "grpcio 1.84, protobuf 6.33" "$VENV_ROOT/pb6/bin/python" tests/test_client.py
+run_pytest "grpcio 1.84, protobuf 6.33" "$VENV_ROOT/pb6/bin/python" tests/test_client.py tests/test_relay.py
 
 venv tf tensorflow-cpu==2.21.0 keras==3.15.1 numpy pytest
 run_pytest "TensorFlow $("$VENV_ROOT/tf/bin/python" -c 'import tensorflow as tf; print(tf.__version__)' 2>/dev/null), Keras 3.15" \
-  "$VENV_ROOT/tf/bin/python" tests/test_client.py tests/test_tensorflow.py
+  "$VENV_ROOT/tf/bin/python" tests/test_client.py tests/test_relay.py tests/test_tensorflow.py
 
 if /usr/bin/python3 -c 'import grpc, google.protobuf, numpy, pytest' 2>/dev/null; then
-  run_pytest "Debian: grpcio $(/usr/bin/python3 -c 'import grpc; print(grpc.__version__)'), protobuf $(/usr/bin/python3 -c 'import google.protobuf as p; print(p.__version__)')" /usr/bin/python3 tests/test_client.py
+  run_pytest "Debian: grpcio $(/usr/bin/python3 -c 'import grpc; print(grpc.__version__)'), protobuf $(/usr/bin/python3 -c 'import google.protobuf as p; print(p.__version__)')" /usr/bin/python3 tests/test_client.py tests/test_relay.py
 elif skipping debian; then
   echo "== SKIPPED Debian stack (RS_TEST_SKIP=debian)" >&2
 else

@@ -15,8 +15,10 @@ seconds apart; the first pair is a warm-up and not counted.
 APIs: "loader" is the DataLoader role (lists of indices, report(indices, outputs), against
 torch's BatchSampler(RandomSampler)); "device" is sampler.batches() with report(batch, outputs),
 against slices of torch.randperm. With --ranks each step also all-reduces a small tensor (the
-stand-in for DDP's gradient sync) in both loops. Prints microseconds added per step and the
-ratio of epoch times (median over pairs), and writes them to --csv if given.
+stand-in for DDP's gradient sync) in both loops. Prints microseconds added per step, the CPU the
+training process's other threads ran per served step (Linux; rank 0's with --ranks; a --relay
+helper process's own CPU is not in it) and the ratio of epoch times (medians over pairs), and
+writes them to --csv if given.
 """
 import argparse
 import csv
@@ -24,6 +26,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from typing import Any, Dict, List
 
@@ -102,6 +105,26 @@ def finish(device: torch.device) -> None:
         torch.cuda.synchronize(device)  # an epoch's time includes its queued GPU work
 
 
+def background_cpu() -> float:
+    """Seconds of CPU the training process's threads other than this one have run (Linux's
+    per-thread schedstat; 0 elsewhere): what the sampler's background threads take from a loop
+    that holds the GIL."""
+    total, main = 0, threading.get_native_id()
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return 0.0
+    for tid in tids:
+        if int(tid) == main:
+            continue
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError):  # a thread that ended meanwhile
+            pass
+    return total / 1e9
+
+
 def served_epoch(sampler: RecencyBatchSampler, api: str, step: Any, device: torch.device) -> float:
     started = time.perf_counter()
     if api == "loader":
@@ -148,23 +171,28 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                 with SamplerClient(target) as client:
                     sampler = RecencyBatchSampler(client, name=name, dataset_size=n, num_classes=NUM_CLASSES,
                                                   batch_size=batch_size, epochs=args.pairs + 1, warmup_epochs=1,
-                                                  mode=mode if world > 1 else None)
-                    base, served = [], []
+                                                  mode=mode if world > 1 else None, relay=args.relay)
+                    base, served, background = [], [], []
                     for epoch in range(args.pairs + 1):
                         sampler.set_epoch(epoch)
                         # Each rank's baseline: its share of a permutation of its part of the data.
                         b = baseline_epoch(n // world, share, args.steps, api, step, epoch, device)
+                        cpu = background_cpu()
                         s = served_epoch(sampler, api, step, device)
+                        cpu = background_cpu() - cpu
                         if epoch > 0:  # the first pair warms up
                             base.append(b)
                             served.append(s)
+                            background.append(cpu / args.steps * 1e6)
                     sampler.close()
                 ratios = [s / b for s, b in zip(served, base)]
                 added = [(s - b) / args.steps * 1e6 for s, b in zip(served, base)]
-                rows.append({"ranks": world, "mode": mode if world > 1 else "single", "api": api, "step": step.label(),
+                rows.append({"ranks": world, "mode": (mode if world > 1 else "single") + ("+relay" if args.relay else ""),
+                             "api": api, "step": step.label(),
                              "batch": batch_size, "base_ms_per_step": statistics.median(base) / args.steps * 1e3,
                              "ratio": statistics.median(ratios), "added_us_per_step": statistics.median(added),
-                             "ratio_min": min(ratios), "ratio_max": max(ratios), "pairs": len(ratios)})
+                             "ratio_min": min(ratios), "ratio_max": max(ratios), "pairs": len(ratios),
+                             "background_cpu_us_per_step": statistics.median(background)})
     return rows
 
 
@@ -191,6 +219,7 @@ def main() -> None:
     p.add_argument("--api", nargs="+", choices=["loader", "device"], default=["loader", "device"])
     p.add_argument("--ranks", type=int, default=1, help="processes (gloo) sharing one sampler")
     p.add_argument("--modes", nargs="+", choices=["fan_out", "per_rank"], default=["fan_out", "per_rank"])
+    p.add_argument("--relay", action="store_true", help="the sampler's per-step calls from a helper process (relay=True)")
     p.add_argument("--target", help="a running service (default: start one from dist/)")
     p.add_argument("--csv", help="append the rows to this CSV file")
     args = p.parse_args()
@@ -212,11 +241,12 @@ def main() -> None:
     finally:
         if service:
             service.close()
-    print(f"{'ranks':>5} {'mode':>8} {'api':>6} {'step':>14} {'batch':>5} {'base ms/step':>12} {'us/step added':>13} "
-          f"{'ratio':>6}  (min..max over pairs)")
+    print(f"{'ranks':>5} {'mode':>12} {'api':>6} {'step':>14} {'batch':>5} {'base ms/step':>12} {'us/step added':>13} "
+          f"{'bg cpu us/step':>14} {'ratio':>6}  (min..max over pairs)")
     for r in rows:
-        print(f"{r['ranks']:>5} {r['mode']:>8} {r['api']:>6} {r['step']:>14} {r['batch']:>5} {r['base_ms_per_step']:>12.2f} "
-              f"{r['added_us_per_step']:>13.0f} {r['ratio']:>6.3f}  ({r['ratio_min']:.3f}..{r['ratio_max']:.3f}, {r['pairs']} pairs)")
+        print(f"{r['ranks']:>5} {r['mode']:>12} {r['api']:>6} {r['step']:>14} {r['batch']:>5} {r['base_ms_per_step']:>12.2f} "
+              f"{r['added_us_per_step']:>13.0f} {r['background_cpu_us_per_step']:>14.0f} {r['ratio']:>6.3f}  "
+              f"({r['ratio_min']:.3f}..{r['ratio_max']:.3f}, {r['pairs']} pairs)")
     if args.csv:
         new = not os.path.exists(args.csv)
         with open(args.csv, "a", newline="") as f:

@@ -5,7 +5,7 @@ import os
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 import grpc
 
@@ -250,7 +250,13 @@ class SamplerClient:
             raise ValueError(f"max_backoff must be > 0 seconds, got {max_backoff}")
         self.max_backoff = max_backoff
         self._reached = False  # whether any call has got an answer from the service
-        self._channel = channel or _channel(target, tls, tls_ca if tls_ca is not None else os.environ.get("RS_TLS_CA") or None)
+        ca = tls_ca if tls_ca is not None else os.environ.get("RS_TLS_CA") or None
+        # What another process needs to make the same calls (see _relay); a channel given by the
+        # caller cannot be handed over.
+        self._options = None if channel is not None else dict(
+            target=target, timeout=timeout, retry_timeout=retry_timeout, connect_timeout=connect_timeout,
+            max_backoff=max_backoff, token=token or "", tls=tls, tls_ca=ca)
+        self._channel = channel or _channel(target, tls, ca)
         self._rpc = {
             name: self._channel.unary_unary(
                 pb.SERVICE + name, request_serializer=req.SerializeToString, response_deserializer=res.FromString
@@ -266,6 +272,11 @@ class SamplerClient:
                 ("ReportPredictionsBulk", pb.ReportPredictionsBulkRequest, pb.ReportPredictionsBulkResponse),
             ]
         }
+
+    @property
+    def options(self) -> Optional[Dict[str, Any]]:
+        """The arguments that make an equal client (None when it was given a channel)."""
+        return None if self._options is None else {**self._options, "reached": self._reached}
 
     # -- samplers -------------------------------------------------------------------------
     def create_sampler(self, name: str, *, dataset_size: int, num_classes: int, batch_size: int, epochs: int,

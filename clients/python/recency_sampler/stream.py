@@ -298,7 +298,8 @@ class BatchStream:
                  seed: int = 0, strategy: str = "recency_bias", drop_last: bool = False,
                  active_bias_epsilon: Optional[float] = None, active_bias_mode: str = "sample",
                  noisy_labels: str = "ignore",
-                 rank: int = 0, world_size: int = 1, prefetch: int = 64, report_queue: int = 1024):
+                 rank: int = 0, world_size: int = 1, prefetch: int = 64, report_queue: int = 1024,
+                 relay: bool = False):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank must be in [0, world_size = {world_size}), got {rank}")
         if not 1 <= prefetch <= 64:
@@ -322,6 +323,13 @@ class BatchStream:
         self.epochs = epochs
         self.prefetch = prefetch
         self.ledger = Ledger(name, self.steps_per_epoch, epochs, keep=4 * prefetch + 256)
+        # With relay, the per-step calls are made from a helper process (see _relay), unless the
+        # client cannot be copied there (it was given a channel).
+        self._calls: Any = client
+        if relay and client.options is not None:
+            from ._relay import Relay
+
+            self._calls = Relay(client)
         self._fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recency-fetch")
         self._outbox = Outbox(self._send, capacity=report_queue, name=name)
         self.before_epoch: Optional[Callable[[], None]] = None
@@ -385,7 +393,7 @@ class BatchStream:
         def fetch_more() -> None:
             while plan and len(pending) < 3:
                 first, count = plan.popleft()
-                pending.append(self._fetcher.submit(self.client.next_batches, self.name, first, count,
+                pending.append(self._fetcher.submit(self._calls.next_batches, self.name, first, count,
                                                     rank=rank, world_size=world_size))
 
         fetch_more()
@@ -471,6 +479,8 @@ class BatchStream:
         finally:
             self._outbox.close()
             self._fetcher.shutdown(wait=True)
+            if self._calls is not self.client:
+                self._calls.close()
 
     # -- plumbing -------------------------------------------------------------------------
     def _send(self, items: List[Any]) -> None:
@@ -488,7 +498,7 @@ class BatchStream:
 
             reports.extend(resolve_deferred(tensors))
         # report_many splits them into calls the service accepts (256 reports, 1 MiB).
-        self.client.report_many(self.name, reports, rank=self.rank, world_size=self.world_size)
+        self._calls.report_many(self.name, reports, rank=self.rank, world_size=self.world_size)
 
     def raise_if_failed(self) -> None:
         if self._outbox.error is not None:

@@ -80,6 +80,11 @@ class RecencyBatchSampler(Sampler[List[int]]):
     calls the service; ``flush()``, ``close()`` and iteration are then collective, so every
     rank calls them, as DDP loops do) or "per_rank" (every rank calls the service itself, e.g.
     without torch.distributed). ``group``: the process group of fan-out mode.
+
+    ``relay``: make the per-step calls (NextBatches, ReportPredictionsBulk) from a helper process,
+    so that gRPC's Python does not take the training thread's GIL (experimental: it cuts the
+    training process's background CPU by about a quarter; whether that shows in step time on a
+    GPU machine is not measured yet, see the README's Performance section).
     """
 
     def __init__(self, client: SamplerClient, *, name: str, dataset_size: int, num_classes: int, batch_size: int,
@@ -87,7 +92,8 @@ class RecencyBatchSampler(Sampler[List[int]]):
                  initial_pressure: Optional[float] = None, seed: int = 0, strategy: str = "recency_bias",
                  drop_last: bool = False, rank: Optional[int] = None, world_size: Optional[int] = None,
                  prefetch: int = 64, active_bias_epsilon: Optional[float] = None, active_bias_mode: str = "sample",
-                 noisy_labels: str = "ignore", mode: Optional[str] = None, group: Optional[Any] = None):
+                 noisy_labels: str = "ignore", mode: Optional[str] = None, group: Optional[Any] = None,
+                 relay: bool = False):
         super().__init__()
         distributed = dist.is_available() and dist.is_initialized()
         if world_size is None:
@@ -105,7 +111,7 @@ class RecencyBatchSampler(Sampler[List[int]]):
                       window=window, warmup_epochs=warmup_epochs, initial_pressure=initial_pressure, seed=seed,
                       strategy=strategy, drop_last=drop_last, prefetch=prefetch,
                       active_bias_epsilon=active_bias_epsilon, active_bias_mode=active_bias_mode,
-                      noisy_labels=noisy_labels)
+                      noisy_labels=noisy_labels, relay=relay)
         if mode == "fan_out":
             from ._fan_out import FanOut
 

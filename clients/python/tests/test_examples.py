@@ -112,3 +112,16 @@ def test_the_example_runs_without_tqdm_and_the_service_it_starts_prints_its_dash
         assert urllib.request.urlopen(service.dashboard, timeout=10).status == 200
     finally:
         service.close()
+
+
+def test_the_step_overhead_benchmark_measures_both_apis_with_and_without_the_relay(service, tmp_path):
+    out = tmp_path / "overhead.csv"
+    for relay in ([], ["--relay"]):
+        run(sys.executable, "examples/step_overhead.py", "--target", service.target, "--steps", "12", "--pairs", "1",
+            "--step-ms", "0.2", "--batch", "32", "--csv", str(out), *relay)
+    rows = list(csv.DictReader(open(out)))
+    assert [(r["mode"], r["api"]) for r in rows] == [("single", "loader"), ("single", "device"),
+                                                     ("single+relay", "loader"), ("single+relay", "device")]
+    for r in rows:
+        assert float(r["base_ms_per_step"]) >= 0.2 and float(r["ratio"]) > 0 and int(r["pairs"]) == 1
+        assert float(r["background_cpu_us_per_step"]) > 0, "the sender and fetch threads ran"

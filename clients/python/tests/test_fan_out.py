@@ -22,11 +22,11 @@ CONFIG = dict(dataset_size=150, num_classes=4, batch_size=24, epochs=3, warmup_e
               strategy="active_bias", active_bias_mode="reweight")
 
 
-def _job(rank, world_size, init_file, target, out_dir, name, device):
+def _job(rank, world_size, init_file, target, out_dir, name, device, relay):
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
     torch.manual_seed(rank)
     with SamplerClient(target) as client:
-        sampler = RecencyBatchSampler(client, name=name, prefetch=4, **CONFIG)
+        sampler = RecencyBatchSampler(client, name=name, prefetch=4, relay=relay, **CONFIG)
         x, y = torch.randn(150, 3, device=device), torch.arange(150, device=device) % 4
         model = torch.nn.Linear(3, 4).to(device)
         seen = {}
@@ -52,12 +52,13 @@ def _calls(service):
     return calls
 
 
-@pytest.mark.parametrize("world_size,device", [(2, "cpu"), (4, "cpu"), pytest.param(2, "cuda", marks=needs_cuda)])
-def test_rank_zero_alone_calls_the_service_and_every_rank_gets_its_share(tmp_path, world_size, device):
+@pytest.mark.parametrize("world_size,device,relay", [(2, "cpu", False), (4, "cpu", False), (2, "cpu", True),
+                                                    pytest.param(2, "cuda", False, marks=needs_cuda)])
+def test_rank_zero_alone_calls_the_service_and_every_rank_gets_its_share(tmp_path, world_size, device, relay):
     service = ServiceProcess(tmp_path / "sampler.db").start()
     try:
         name = f"fan-out-{world_size}"
-        mp.spawn(_job, args=(world_size, str(tmp_path / "init"), service.target, str(tmp_path), name, device),
+        mp.spawn(_job, args=(world_size, str(tmp_path / "init"), service.target, str(tmp_path), name, device, relay),
                  nprocs=world_size, join=True)
         calls = _calls(service)  # the job's calls, before this test's own
         results = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(world_size)]
