@@ -117,6 +117,31 @@ if (run('next')) {
   echo.close();
   client.close();
   await app.close();
+
+  // Why NextBatch cannot come near the echo while every call that draws a step commits it: the
+  // cost of that commit on this machine, one batch of b = 256 per transaction (as one NextBatch
+  // call) and 16 (as NextBatches(16)), on a database of its own.
+  const storage = new SqliteStorage(join(dir, 'commit.db'), { synchronous: 'NORMAL' });
+  const service = new SamplerService(storage, log);
+  service.create('commit', { datasetSize: N, numClasses: 10, batchSize: 256, epochs: 100 });
+  const id = storage.loadSamplers().find((s) => s.name === 'commit')!.id;
+  const indices = Uint32Array.from({ length: 256 }, (_, i) => (i * 7919) % N);
+  let fresh = 1_000_000;
+  const commitCost = (perTransaction: number) => {
+    const runs: number[] = [];
+    for (let r = 0; r < 4; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < 400; i++) {
+        storage.insertBatches(id, new Map(Array.from({ length: perTransaction }, () => [fresh++, { worldSize: 1, indices }] as const)));
+      }
+      runs.push(((performance.now() - t0) / (400 * perTransaction)) * 1000);
+    }
+    return median(runs.slice(1));
+  };
+  const one = commitCost(1);
+  const sixteen = commitCost(16);
+  row('Committing served batches, 1 per transaction (us per batch)', one.toFixed(1), `16 per transaction: ${sixteen.toFixed(1)}`, ratio(one, sixteen), '-');
+  storage.close();
 }
 
 // --- One draw of b = 256 from N = 10^6 windows with many levels, in process, against drawing 256
