@@ -43,8 +43,10 @@ class Share:
     size: int
     array: Optional[np.ndarray]  # host indices (None on NCCL when only device indices were asked for)
     device_indices: Optional[torch.Tensor]
-    weights: Optional[np.ndarray] = None
+    weights: Optional[np.ndarray] = None  # host copies: None over NCCL when only device ones were asked for
     refurbished: Optional[np.ndarray] = None  # int32: a class to train with, or -1 (noisy_labels="refurbish")
+    device_weights: Optional[torch.Tensor] = None  # the same on the device batches() was asked for
+    device_refurbished: Optional[torch.Tensor] = None
 
     def __len__(self) -> int:
         return self.size
@@ -146,24 +148,37 @@ class FanOut:
                                    f"{self.ledger.name!r} (its own error says why)")
             window = Window(first, count, chunk, pending=[None] * count)
             self._open.append(window)
-            host = block if block.device.type == "cpu" else (block.cpu() if device is None else None)
-            on_device = None if device is None else (block if block.device == device else block.to(device, non_blocking=True))
-            host_weights = weights.cpu().numpy() if weights is not None else None
-            host_refurbished = refurbished.cpu().numpy() if refurbished is not None else None
+            def to_host(t: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+                """On the host: as broadcast (gloo), or copied when host values were asked for."""
+                return None if t is None else t if t.device.type == "cpu" else t.cpu() if device is None else None
+
+            def to_device(t: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+                return None if t is None or device is None else t if t.device == device else t.to(device, non_blocking=True)
+
             bounds = [share_bounds(self.global_length(first + row), self.rank, self.world_size) for row in range(count)]
-            # This rank's columns, cut once per chunk (every step's share sits at the same columns
-            # unless a step is shorter, which only an epoch's last can be).
-            host_rows = None if host is None else _rows(host, bounds, lambda t: t.numpy())
-            device_rows = None if on_device is None else _rows(on_device, bounds, lambda t: t)
+
+            def rows(t: Optional[torch.Tensor], convert: Any) -> Optional[List[Any]]:
+                # This rank's columns, cut once per chunk (every step's share sits at the same
+                # columns unless a step is shorter, which only an epoch's last can be).
+                return None if t is None else _rows(t, bounds, convert)
+
+            host_rows, device_rows = rows(to_host(block), lambda t: t.numpy()), rows(to_device(block), lambda t: t)
+            host_weights, host_refurbished = to_host(weights), to_host(refurbished)
+            host_weights = None if host_weights is None else host_weights.numpy()
+            host_refurbished = None if host_refurbished is None else host_refurbished.numpy()
+            device_weights, device_refurbished = to_device(weights), to_device(refurbished)
             for row, (lo, size) in enumerate(bounds):
                 step = first + row
                 adaptive = step // self.info.steps_per_epoch >= self.config.warmup_epochs
+
+                def cut(values: Any) -> Any:  # the per-index field of adaptive steps only
+                    return values[row, lo:lo + size] if values is not None and adaptive else None
+
                 share = Share(step, epoch, window, row, size,
                               array=None if host_rows is None else host_rows[row],
                               device_indices=None if device_rows is None else device_rows[row],
-                              weights=host_weights[row, lo:lo + size] if host_weights is not None and adaptive else None,
-                              refurbished=(host_refurbished[row, lo:lo + size]
-                                           if host_refurbished is not None and adaptive else None))
+                              weights=cut(host_weights), refurbished=cut(host_refurbished),
+                              device_weights=cut(device_weights), device_refurbished=cut(device_refurbished))
                 self.ledger.served(share)
                 yield share
         self.ledger.end(epoch)

@@ -11,7 +11,7 @@ With torch.distributed initialised and world_size > 1 the default is fan-out mod
 talks to the service, broadcasts each chunk of global batches to every rank in one collective,
 and sends the ranks' predictions, gathered once per chunk, in bulk.
 """
-from typing import Any, Dict, Iterator, List, Optional, Union
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -41,11 +41,16 @@ class IndexedDataset(Dataset):
 
 class StepBatch:
     """One step's indices on the training device, from ``RecencyBatchSampler.batches(device)``:
-    ``indices`` (int64 tensor), ``step``, ``epoch``; ``batch`` is the served record report() uses."""
-    __slots__ = ("step", "epoch", "indices", "batch")
+    ``indices`` (int64 tensor), ``step``, ``epoch``; ``batch`` is the served record report() uses.
+    ``weights`` (float32) and ``refurbished`` (int32, -1: keep the label) are the step's per-index
+    loss weights and refurbished labels on the same device when the service sent them, else None:
+    ``loss_weights()`` and ``labels()`` read them without a copy per step."""
+    __slots__ = ("step", "epoch", "indices", "batch", "weights", "refurbished")
 
-    def __init__(self, step: int, epoch: int, indices: torch.Tensor, batch: Any):
+    def __init__(self, step: int, epoch: int, indices: torch.Tensor, batch: Any,
+                 weights: Optional[torch.Tensor] = None, refurbished: Optional[torch.Tensor] = None):
         self.step, self.epoch, self.indices, self.batch = step, epoch, indices, batch
+        self.weights, self.refurbished = weights, refurbished
 
     def __len__(self) -> int:
         return len(self.batch)
@@ -54,19 +59,34 @@ class StepBatch:
         return f"StepBatch(step={self.step}, epoch={self.epoch}, indices={len(self.batch)} on {self.indices.device})"
 
 
-def device_rows(arrays: List[Any], device: torch.device) -> List[torch.Tensor]:
-    """A chunk's indices on ``device``, a row per step: one host block, one transfer
-    (non-blocking, from pinned memory, when the device is a GPU), rows cut once per chunk."""
-    width = max(len(a) for a in arrays)
-    host = torch.zeros((len(arrays), width), dtype=torch.int64, pin_memory=device.type == "cuda")
-    if all(len(a) == width for a in arrays):
-        np.stack(arrays, out=host.numpy())
+def device_rows(arrays: Sequence[Optional[np.ndarray]], device: torch.device,
+                dtype: torch.dtype = torch.int64) -> List[Optional[torch.Tensor]]:
+    """A chunk's per-step arrays (indices, or a per-index field: None where a step has none) on
+    ``device``, a row per step: one host block, one transfer (non-blocking, from pinned memory,
+    when the device is a GPU), rows cut once per chunk."""
+    present = [a for a in arrays if a is not None]
+    if not present:
+        return [None] * len(arrays)
+    width = max(len(a) for a in present)
+    host = torch.zeros((len(arrays), width), dtype=dtype, pin_memory=device.type == "cuda")
+    view = host.numpy()
+    if len(present) == len(arrays) and all(len(a) == width for a in present):
+        np.stack(arrays, out=view)
     else:
-        view = host.numpy()
         for row, array in enumerate(arrays):
-            view[row, :len(array)] = array
+            if array is not None:
+                view[row, :len(array)] = array
     block = host.to(device, non_blocking=True) if device.type != "cpu" else host
-    return [row if len(a) == width else row[:len(a)] for row, a in zip(block.unbind(0), arrays)]
+    return [None if a is None else row if len(a) == width else row[:len(a)] for row, a in zip(block.unbind(0), arrays)]
+
+
+def on_device(values: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Host values on ``device``: through pinned memory for a GPU, so that the copy does not wait
+    for the device (a copy from pageable memory may synchronize with the stream)."""
+    tensor = torch.from_numpy(np.ascontiguousarray(values))
+    if device.type == "cuda":
+        tensor = tensor.pin_memory()
+    return tensor.to(device, non_blocking=True) if device.type != "cpu" else tensor
 
 
 class RecencyBatchSampler(Sampler[List[int]]):
@@ -173,13 +193,17 @@ class RecencyBatchSampler(Sampler[List[int]]):
             torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu"))
         if self._fan_out is not None:
             for share in self._fan_out.shares(target):
-                yield StepBatch(share.step, share.epoch, share.device_indices, share)
+                yield StepBatch(share.step, share.epoch, share.device_indices, share, share.device_weights,
+                                share.device_refurbished)
             return
         served = self.ledger.served
         for chunk in self.stream.chunks():
-            for batch, row in zip(chunk, device_rows([b.array for b in chunk], target)):
+            rows = device_rows([b.array for b in chunk], target)
+            weights = device_rows([b.weights for b in chunk], target, torch.float32)
+            refurbished = device_rows([b.refurbished for b in chunk], target, torch.int32)
+            for batch, row, w, r in zip(chunk, rows, weights, refurbished):
                 served(batch)
-                yield StepBatch(batch.step, batch.epoch, row, batch)
+                yield StepBatch(batch.step, batch.epoch, row, batch, w, r)
 
     def set_epoch(self, epoch: int) -> None:
         self.ledger.set_epoch(epoch)
@@ -218,13 +242,13 @@ class RecencyBatchSampler(Sampler[List[int]]):
             losses = F.cross_entropy(logits, y, reduction="none")
             loss = (losses * weights).mean() if weights is not None else losses.mean()
         """
-        key = batch.batch if type(batch) is StepBatch else batch
-        served = self.ledger.find(key)
-        weights = served.weights
-        if weights is None:
-            return None
-        tensor = torch.as_tensor(weights, dtype=torch.float32)
-        return tensor.to(batch.indices.device, non_blocking=True) if isinstance(batch, StepBatch) else tensor
+        if type(batch) is StepBatch:
+            self.ledger.find(batch.batch)  # a batch of this sampler and iteration, or ValueError
+            return batch.weights  # on the device since the chunk arrived
+        served = self.ledger.find(batch)
+        if served.weights is None:  # fan-out over NCCL keeps them on the device only
+            return getattr(served, "device_weights", None)
+        return torch.as_tensor(served.weights, dtype=torch.float32)
 
     def labels(self, batch: Any, targets: Any) -> Any:
         """The labels to train a served batch with: ``targets`` (the dataset labels), except where
@@ -235,15 +259,22 @@ class RecencyBatchSampler(Sampler[List[int]]):
             loss = F.cross_entropy(logits, sampler.labels(batch, y))
             sampler.report(batch, logits, y)
         """
-        key = batch.batch if type(batch) is StepBatch else batch
-        refurbished = self.ledger.find(key).refurbished
-        if refurbished is None or not (refurbished >= 0).any():  # b host integers: no device work
+        step_batch = batch if type(batch) is StepBatch else None
+        served = self.ledger.find(batch.batch if step_batch else batch)
+        # The host copy (None only in fan-out mode over NCCL, where the chunk stays on the GPU).
+        refurbished = served.refurbished
+        on_device_labels = step_batch.refurbished if step_batch else getattr(served, "device_refurbished", None)
+        if on_device_labels is None and refurbished is None:
+            return targets
+        if refurbished is not None and not (refurbished >= 0).any():  # b host integers: no device work
             return targets
         if isinstance(targets, torch.Tensor):
-            corrected = torch.from_numpy(refurbished.astype(np.int64)).to(targets.device, non_blocking=True)
+            corrected = (on_device_labels if on_device_labels is not None and on_device_labels.device == targets.device
+                         else on_device(refurbished, targets.device))
             return torch.where(corrected >= 0, corrected.to(targets.dtype), targets)
         array = np.asarray(targets)
-        return np.where(refurbished >= 0, refurbished, array).astype(array.dtype)
+        host = refurbished if refurbished is not None else on_device_labels.cpu().numpy()
+        return np.where(host >= 0, host, array).astype(array.dtype)
 
     def flush(self) -> None:
         """Waits until every queued report is acknowledged (collective in fan-out mode)."""

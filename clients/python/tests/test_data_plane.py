@@ -217,3 +217,26 @@ def test_a_lost_service_surfaces_at_the_next_call_as_unavailable(tmp_path):
     finally:
         service.kill()
         client.close()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_loss_weights_of_a_step_batch_are_the_served_ones_on_its_device(client, name, device):
+    config = {**CONFIG, "strategy": "active_bias", "active_bias_mode": "reweight"}
+    sampler = RecencyBatchSampler(client, name=name, **config)
+    x = torch.randn(200, 3, device=device)
+    y = torch.arange(200, device=device) % 5
+    model = torch.nn.Linear(3, 5).to(device)
+    adaptive = 0
+    for epoch in range(3):
+        for batch in sampler.batches(device):
+            weights = sampler.loss_weights(batch)
+            served = client.next_batch(name, batch.step).weights  # what the service sent for that step
+            if served is None:
+                assert weights is None and epoch < config["warmup_epochs"]
+            else:
+                adaptive += 1
+                assert weights.device.type == device and weights.dtype == torch.float32
+                np.testing.assert_allclose(weights.cpu().numpy(), served, rtol=0, atol=0)
+            sampler.report(batch, model(x[batch.indices]), y[batch.indices])
+    assert adaptive == 2 * 13, "every step of the two adaptive epochs carried weights"
+    sampler.close()
