@@ -137,10 +137,11 @@ class FanOut:
                     self._check_lengths(chunk)
                 except BaseException as e:  # the other ranks are told before rank 0 raises
                     error = e
-            block = self._broadcast_indices(chunk, count, error)
+            to_cuda = device is not None and device.type == "cuda"
+            block = self._broadcast_indices(chunk, count, error, to_cuda)
             per_index = self._broadcast_per_index
-            weights = per_index(chunk, count, "weights", torch.float32, 0.0) if self.reweight else None
-            refurbished = per_index(chunk, count, "refurbished", torch.int32, -1) if self.refurbish else None  # -1: keep
+            weights = per_index(chunk, count, "weights", torch.float32, 0.0, to_cuda) if self.reweight else None
+            refurbished = per_index(chunk, count, "refurbished", torch.int32, -1, to_cuda) if self.refurbish else None  # -1: keep
             if error is not None:
                 raise error
             if block.device.type == "cpu" and int(block[0, -1]) != 0:
@@ -189,37 +190,53 @@ class FanOut:
                 raise RuntimeError(f"step {batch.step}: the service sent {len(batch)} indices, fan-out mode expected "
                                    f"{self.global_length(batch.step)}")
 
-    def _broadcast_indices(self, chunk: Optional[List[Batch]], count: int, error: Optional[BaseException]) -> torch.Tensor:
+    def _host_buffer(self, shape: Tuple[int, int], dtype: Any, fill: float, to_cuda: bool) -> torch.Tensor:
+        """A host buffer, pinned when it will be copied to a GPU (to the collective's device, or
+        to the training device after a gloo broadcast): a copy from pageable memory may wait for
+        the device."""
+        return torch.full(shape, fill, dtype=dtype, pin_memory=to_cuda or self.comm_device.type == "cuda")
+
+    def _broadcast_filled(self, host: Optional[torch.Tensor], shape: Tuple[int, int], dtype: Any, fill: float,
+                          to_cuda: bool) -> torch.Tensor:
+        """Broadcasts rank 0's ``host`` block over the collective's device; the other ranks pass None."""
+        if self.comm_device.type == "cpu":
+            block = host if host is not None else self._host_buffer(shape, dtype, fill, to_cuda)
+        elif host is not None:
+            block = host.to(self.comm_device, non_blocking=True)
+        else:
+            block = torch.full(shape, fill, dtype=dtype, device=self.comm_device)
+        dist.broadcast(block, src=0, group=self.group)
+        return block
+
+    def _broadcast_indices(self, chunk: Optional[List[Batch]], count: int, error: Optional[BaseException],
+                           to_cuda: bool) -> torch.Tensor:
         """[count, b + 1] int64: each step's global batch (zero-padded), the last column 1 on error."""
         shape = (count, self.batch_size + 1)
+        host = None
         if self.rank == 0:
-            host = torch.zeros(shape, dtype=torch.int64, pin_memory=self.comm_device.type == "cuda")
+            host = self._host_buffer(shape, torch.int64, 0, to_cuda)
             view = host.numpy()
             if error is not None or chunk is None:
                 view[:, -1] = 1
             else:
                 for row, batch in enumerate(chunk):
                     view[row, :len(batch)] = batch.array
-            block = host.to(self.comm_device, non_blocking=True) if self.comm_device.type != "cpu" else host
-        else:
-            block = torch.empty(shape, dtype=torch.int64, device=self.comm_device)
-        dist.broadcast(block, src=0, group=self.group)
-        return block
+        return self._broadcast_filled(host, shape, torch.int64, 0, to_cuda)
 
     def _broadcast_per_index(self, chunk: Optional[List[Batch]], count: int, field: str, dtype: Any,
-                             fill: float) -> torch.Tensor:
+                             fill: float, to_cuda: bool) -> torch.Tensor:
         """[count, b] of each step's per-index ``field`` of the Batch (loss weights, refurbished
         labels), ``fill`` where a step has none, broadcast from rank 0."""
-        block = torch.full((count, self.batch_size), fill, dtype=dtype, device=self.comm_device)
-        if self.rank == 0 and chunk is not None:
-            host = torch.full((count, self.batch_size), fill, dtype=dtype).numpy()
-            for row, batch in enumerate(chunk):
+        shape = (count, self.batch_size)
+        host = None
+        if self.rank == 0:
+            host = self._host_buffer(shape, dtype, fill, to_cuda)
+            view = host.numpy()
+            for row, batch in enumerate(chunk or []):
                 values = getattr(batch, field)
                 if values is not None:
-                    host[row, :len(values)] = values
-            block.copy_(torch.from_numpy(host))
-        dist.broadcast(block, src=0, group=self.group)
-        return block
+                    view[row, :len(values)] = values
+        return self._broadcast_filled(host, shape, dtype, fill, to_cuda)
 
     # -- reports --------------------------------------------------------------------------
     def report(self, key: Any, outputs: Any, targets: Any) -> None:
