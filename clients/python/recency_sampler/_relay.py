@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import threading
+import weakref
 from multiprocessing.connection import Connection
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -32,6 +33,19 @@ _OK, _ERROR = b"\0", b"\1"
 # when that folder was added to sys.path at run time rather than through PYTHONPATH.
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from recency_sampler._relay import main; main()"
+# A forked child (DataLoader workers) would hold the parent's ends of the sockets open, so the
+# helper would not see them close: forked children close them at once.
+_LIVE: "weakref.WeakSet[Relay]" = weakref.WeakSet()
+
+
+def _close_in_forked_child() -> None:
+    for relay in list(_LIVE):
+        relay._fetch.close()
+        relay._report.close()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_close_in_forked_child)
 
 
 class Relay:
@@ -50,6 +64,7 @@ class Relay:
         # The client's options (the token among them) go over the socket, not the command line.
         self._report.send_bytes(pickle.dumps(client.options))
         self._lock = threading.Lock()  # close() against a call in flight
+        _LIVE.add(self)
 
     def next_batches(self, sampler: str, step: int, count: int, *, rank: int = 0, world_size: int = 1) -> List[Batch]:
         request = pb.NextBatchesRequest(sampler=sampler, step=step, count=count, rank=rank, world_size=world_size,

@@ -116,3 +116,24 @@ def test_the_options_carry_what_an_equal_client_needs(service):
         assert json.loads(json.dumps(options)) == options
         assert options["target"] == service.target and options["timeout"] == 7.0 and options["retry_timeout"] == 9.0
         assert options["token"] == "t0k" and options["reached"] is False
+
+
+def test_forked_dataloader_workers_do_not_keep_the_helper_alive(client, name):
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from recency_sampler import IndexedDataset, RecencyBatchSampler
+
+    sampler = RecencyBatchSampler(client, name=name, relay=True, dataset_size=64, num_classes=4, batch_size=8,
+                                  epochs=2, warmup_epochs=1)
+    # Persistent workers are forked from this process while the relay's sockets are open.
+    loader = DataLoader(IndexedDataset(TensorDataset(torch.zeros(64, 1))), batch_sampler=sampler, num_workers=2,
+                        persistent_workers=True, multiprocessing_context="fork")
+    for epoch in range(2):
+        sampler.set_epoch(epoch)
+        for indices, _ in loader:
+            sampler.report(indices, torch.randn(len(indices), 4))
+    helper = sampler.stream._calls._process
+    sampler.close()  # the workers are still alive
+    assert helper.returncode == 0, "the helper saw its sockets close and exited by itself (not killed after a timeout)"
+    assert client.get_sampler(name).reports_received == 16
