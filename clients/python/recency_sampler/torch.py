@@ -102,9 +102,9 @@ class RecencyBatchSampler(Sampler[List[int]]):
     without torch.distributed). ``group``: the process group of fan-out mode.
 
     ``relay``: make the per-step calls (NextBatches, ReportPredictionsBulk) from a helper process,
-    so that gRPC's Python does not take the training thread's GIL (experimental: it cuts the
-    training process's background CPU by about a quarter; whether that shows in step time on a
-    GPU machine is not measured yet, see the README's Performance section).
+    so that gRPC's Python does not take the training thread's GIL (experimental: it cut the
+    training process's background CPU per step by about a third on the 2-core machine; whether
+    that shows in step time on a GPU machine is not measured yet, see clients/python/README.md).
     """
 
     def __init__(self, client: SamplerClient, *, name: str, dataset_size: int, num_classes: int, batch_size: int,
