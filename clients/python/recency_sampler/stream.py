@@ -375,10 +375,18 @@ class BatchStream:
             self.before_epoch()
         epoch = self.ledger.epoch
         start, end = self.ledger.begin()
+        check: Optional[Tuple[int, Future]] = None
         for i, chunk in enumerate(self.fetch(start, end, rank=self.rank, world_size=self.world_size)):
-            if i == 0 and chunk and chunk[0].phase == "ADAPTIVE":
-                self.warn_if_uniform(chunk[0].epoch)
+            if i == 0 and chunk and chunk[0].phase == "ADAPTIVE" and not self._warned_uniform:
+                # Asked from the fetch thread, not on the epoch boundary's critical path; the
+                # warning comes once the answer is in (at the latest when the epoch ends).
+                check = (chunk[0].epoch, self._fetcher.submit(self.diagnostics))
+            if check is not None and check[1].done():
+                self.warn_if_uniform(check[0], check[1].result())
+                check = None
             yield chunk
+        if check is not None:
+            self.warn_if_uniform(check[0], check[1].result())
         # The loop asks for the next batch only after reporting the last one: the epoch's reports
         # are all queued now (with prefetching loader workers, the next iteration's flush catches up).
         self.flush()
@@ -406,11 +414,12 @@ class BatchStream:
         """Whether selection does anything, per epoch served so far (one call to the service)."""
         return self.client.get_sampler(self.name).epochs
 
-    def warn_if_uniform(self, epoch: int) -> None:
-        """Once per run: warns when an adaptive epoch started with a uniform P (one call per epoch)."""
+    def warn_if_uniform(self, epoch: int, diagnostics: Optional[Sequence[EpochDiagnostics]] = None) -> None:
+        """Once per run: warns when an adaptive epoch started with a uniform P (one call per
+        epoch, unless its ``diagnostics`` are given)."""
         if self._warned_uniform:
             return
-        found = [d for d in self.diagnostics() if d.epoch == epoch]
+        found = [d for d in (self.diagnostics() if diagnostics is None else diagnostics) if d.epoch == epoch]
         if found and found[0].uniform:
             self._warned_uniform = True
             warnings.warn(

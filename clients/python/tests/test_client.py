@@ -162,6 +162,11 @@ def test_diagnostics_tell_whether_selection_does_anything_and_warn_once_when_it_
     # A model that keeps changing its mind: after two warm-up epochs most windows disagree.
     rng = np.random.default_rng(3)
     changing = BatchStream(client, name + "-changing", **{**CONFIG, "epochs": 5, "window": 2, "warmup_epochs": 2})
+    # The check is asked from the fetch thread: an adaptive epoch's start makes no call of its
+    # own on the training thread (it would sit on the epoch boundary's critical path).
+    asked_from = []
+    ask = changing.diagnostics
+    changing.diagnostics = lambda: (asked_from.append(threading.current_thread()), ask())[1]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for _ in range(3):
@@ -169,6 +174,7 @@ def test_diagnostics_tell_whether_selection_does_anything_and_warn_once_when_it_
                 changing.report(indices, rng.integers(0, 5, len(indices)))
         changing.flush()
     assert not [w for w in caught if "uniform" in str(w.message)]
+    assert len(asked_from) == 1 and asked_from[0] is not threading.main_thread(), "asked once, the only adaptive epoch"
     adaptive = changing.diagnostics()[2]
     assert not adaptive.uniform and adaptive.uncertain_share > 0.5
     assert adaptive.effective_sample_size_ratio < 1 and adaptive.top_decile_draw_share > 0.1
