@@ -1,6 +1,6 @@
 // Per-sample label windows (spec section 1) in flat typed arrays, and each sample's level, kept
 // up to date on every report so an epoch start only has to group samples by level.
-import { LevelKeyer, uncertaintyFromSum } from './uncertainty.js';
+import { KEY_COUNT_UNIT, LevelKeyer, uncertaintyFromSum } from './uncertainty.js';
 
 export type LabelArray = Uint8Array | Uint16Array | Uint32Array;
 
@@ -78,22 +78,47 @@ export class HistoryWindows {
     this.levelCounts = [size];
   }
 
-  /** Appends one predicted label to each listed sample's window. Inputs are already validated. */
+  /**
+   * Appends one predicted label to each listed sample's window. Inputs are already validated.
+   * A level's key is a sum of one term per label count (LevelKeyer), so the new key is the old
+   * one plus the change of the two counts that move: O(q) per label, not the O(q^2) of keying the
+   * window afresh, and F is computed only for a level not seen before.
+   */
   record(indices: ArrayLike<number>, predicted: ArrayLike<number>): void {
     const q = this.window;
-    const labels = this.labels;
+    const { labels, valid, level, levelCounts } = this;
+    const keys = this.levels.keys;
+    const term = this.keyer.terms;
     for (let n = 0; n < indices.length; n++) {
       const sample = indices[n] ?? 0;
+      const label = predicted[n] ?? 0;
       const base = sample * q;
-      for (let j = base; j < base + q - 1; j++) labels[j] = labels[j + 1] ?? 0;
-      labels[base + q - 1] = predicted[n] ?? 0;
-      const h = Math.min((this.valid[sample] ?? 0) + 1, q);
-      this.valid[sample] = h;
-      const before = this.level[sample] ?? EMPTY_LEVEL;
-      const after = this.levelOf(base + q - h, h);
-      this.level[sample] = after;
-      this.levelCounts[before]! -= 1;
-      this.levelCounts[after] = (this.levelCounts[after] ?? 0) + 1;
+      const last = base + q - 1;
+      const before = level[sample] ?? EMPTY_LEVEL;
+      let key = keys[before] ?? 0;
+      const h = Math.min((valid[sample] ?? 0) + 1, q);
+      if (h === valid[sample]) {
+        // The window is full: its oldest label leaves.
+        const out = labels[base] ?? 0;
+        let c = 0;
+        for (let j = base; j <= last; j++) if (labels[j] === out) c++;
+        key += (term[c - 1] ?? 0) - (term[c] ?? 0);
+      } else {
+        key += KEY_COUNT_UNIT;
+      }
+      let c = 0;
+      for (let j = base; j < last; j++) {
+        const next = labels[j + 1] ?? 0;
+        labels[j] = next;
+        if (next === label && j >= last - h + 1) c++;
+      }
+      labels[last] = label;
+      key += (term[c + 1] ?? 0) - (term[c] ?? 0);
+      valid[sample] = h;
+      const after = this.levels.find(key) ?? this.levels.idOf(key, this.uncertaintyAt(last + 1 - h, h));
+      level[sample] = after;
+      levelCounts[before]! -= 1;
+      levelCounts[after] = (levelCounts[after] ?? 0) + 1;
     }
   }
 
@@ -128,6 +153,12 @@ export class HistoryWindows {
       this.level[i] = h === 0 ? EMPTY_LEVEL : this.levelOf(i * q + q - h, h);
     }
     this.recountLevels();
+  }
+
+  /** F of the h labels stored from `start` (a level seen for the first time). */
+  private uncertaintyAt(start: number, h: number): number {
+    this.keyer.key(this.labels, start, h);
+    return uncertaintyFromSum(h, this.keyer.lastSumCLnC(), this.numClasses);
   }
 
   private levelOf(start: number, h: number): number {

@@ -88,6 +88,9 @@ export function checkWithinShare(indices: Uint32Array, share: Uint32Array, step:
   if (indices.length > share.length) {
     throw invalidArgument('indices', `must hold at most the ${share.length} indices of ${whose}, got ${indices.length}`);
   }
+  if (indices.length === share.length && indices.every((index, i) => index === share[i])) {
+    return; // the share sent back as it was served (the clients do so): distinct, all in it
+  }
   const capacity = 2 ** Math.ceil(Math.log2(share.length * 2 + 1));
   if (slotKeys.length < capacity) {
     slotKeys = new Int32Array(capacity);

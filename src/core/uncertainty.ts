@@ -22,7 +22,7 @@ export function uncertainty(labels: readonly number[], numClasses: number): numb
 /** 2^32: the fixed-point scale of S in a level key. */
 const KEY_SCALE = 4294967296;
 /** 2^44 > 32 ln 32 * 2^32: room for S below the valid-count digit of a key. */
-const KEY_COUNT_UNIT = 17592186044416;
+export const KEY_COUNT_UNIT = 17592186044416;
 
 /**
  * Computes, for a window of `h` labels stored at data[start .. start + h), an integer key that
@@ -32,15 +32,16 @@ const KEY_COUNT_UNIT = 17592186044416;
  */
 export class LevelKeyer {
   private readonly cLnC: Float64Array;
-  private readonly cLnCFixed: Float64Array;
+  /** round(c ln c * 2^32) for c = 0 .. window: a key is h * 2^44 plus one term per label count. */
+  readonly terms: Float64Array;
   private lastS = 0;
 
   constructor(readonly window: number) {
     this.cLnC = new Float64Array(window + 1);
-    this.cLnCFixed = new Float64Array(window + 1);
+    this.terms = new Float64Array(window + 1);
     for (let c = 1; c <= window; c++) {
       this.cLnC[c] = c * Math.log(c);
-      this.cLnCFixed[c] = Math.round(c * Math.log(c) * KEY_SCALE);
+      this.terms[c] = Math.round(c * Math.log(c) * KEY_SCALE);
     }
   }
 
@@ -60,7 +61,7 @@ export class LevelKeyer {
       if (seenBefore) continue;
       let c = 1;
       for (let i = j + 1; i < end; i++) if (data[i] === label) c++;
-      fixed += this.cLnCFixed[c] ?? 0;
+      fixed += this.terms[c] ?? 0;
       s += this.cLnC[c] ?? 0;
     }
     this.lastS = s;

@@ -16,7 +16,7 @@ import {
 import { configsEqual, normalizeConfig, snakeCase, uniformThroughout, type SamplerConfig, type SamplerConfigInput } from '../core/sampler-config.js';
 import { stepsPerEpoch, totalSteps } from '../core/schedule.js';
 import { shareBounds, shareOf } from '../core/shares.js';
-import type { Phase } from '../core/strategy.js';
+import { epochOfStep, type Phase } from '../core/strategy.js';
 import type { ReportRecord, Storage } from '../storage/storage.js';
 import { samplerSummary } from './sampler-inspection.js';
 import { SamplerRuntime, type InspectedSampler } from './sampler-runtime.js';
@@ -100,6 +100,8 @@ export class SamplerService {
   private readonly now: () => Date;
   private closed = false;
   private readonly predrawScheduled = new Set<SamplerRuntime>();
+  /** Samplers whose snapshot is due, to be written once their next batches are served. */
+  private readonly snapshotDue = new Set<SamplerRuntime>();
 
   constructor(
     private readonly storage: Storage,
@@ -172,6 +174,7 @@ export class SamplerService {
     const runtime = this.runtime('name', name);
     this.storage.deleteSampler(runtime.stored.id);
     this.samplers.delete(runtime.stored.name);
+    this.snapshotDue.delete(runtime);
     this.log.info({ sampler: runtime.stored.name }, 'sampler deleted');
   }
 
@@ -204,6 +207,9 @@ export class SamplerService {
     const batches = runtime.serve(steps, worldSize);
     for (const batch of batches) if (batch.fresh) this.options.events?.batchServed(runtime.stored.name);
     this.schedulePredraw(runtime);
+    // Not after an epoch's first batches: the trainer waits for those (and the client's next
+    // fetches follow at once); after later ones it has steps in hand.
+    if (!steps.some((step) => epochOfStep(config, step).stepInEpoch === 0)) this.scheduleSnapshot(runtime);
     return batches.map((batch, i) => {
       const bounds = shareBounds(batch.indices.length, rank, worldSize);
       return {
@@ -251,8 +257,18 @@ export class SamplerService {
       return { accepted: record.indices.length, duplicate: false };
     });
     for (const runtime of touched) {
-      const every = this.options.snapshotEveryPredictions ?? Math.max(runtime.config.datasetSize, 65536);
-      this.timed(runtime, () => runtime.maybeSnapshot(every));
+      // A snapshot falls due at the same point of every epoch (N predictions are an epoch's), the
+      // last report often, whose call the epoch boundary waits for: it is written after a later
+      // fetch instead (scheduleSnapshot), while the trainer trains on what it fetched. Reports
+      // that no fetch follows still get one, inline, at twice the interval.
+      const every = this.snapshotInterval(runtime);
+      const since = runtime.state.predictionsSinceSnapshot;
+      if (since >= 2 * every) {
+        this.snapshotDue.delete(runtime);
+        this.timed(runtime, () => runtime.maybeSnapshot(every));
+      } else if (since >= every) {
+        this.snapshotDue.add(runtime);
+      }
     }
     return results;
   }
@@ -300,6 +316,19 @@ export class SamplerService {
       } catch (error) {
         this.log.error({ err: error, sampler: runtime.stored.name }, 'drawing ahead failed');
       }
+    });
+  }
+
+  private snapshotInterval(runtime: SamplerRuntime): number {
+    return this.options.snapshotEveryPredictions ?? Math.max(runtime.config.datasetSize, 65536);
+  }
+
+  /** Writes a due snapshot after this turn: the batches just served are on their way first. */
+  private scheduleSnapshot(runtime: SamplerRuntime): void {
+    if (!this.snapshotDue.delete(runtime)) return;
+    setImmediate(() => {
+      if (this.closed || this.samplers.get(runtime.stored.name) !== runtime) return;
+      this.timed(runtime, () => runtime.maybeSnapshot(this.snapshotInterval(runtime)));
     });
   }
 

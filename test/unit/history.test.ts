@@ -22,17 +22,21 @@ describe('HistoryWindows (spec section 1)', () => {
 
   it('keeps each sample at the level of its current window (against the reference F)', () => {
     const rng = new Rng(1);
-    for (const [q, k] of [[10, 10], [3, 1000], [10, 70_000]] as const) {
+    // Keys are updated incrementally on record() and computed afresh by rebuildLevels(): the same
+    // level ids after a rebuild mean the two agree exactly.
+    for (const [q, k] of [[10, 10], [3, 1000], [10, 70_000], [1, 10], [32, 3]] as const) {
       const h = new HistoryWindows(50, q, k);
       for (let round = 0; round < 400; round++) {
         const sample = rng.nextInt(50);
-        h.record([sample], [rng.nextInt(Math.min(k, 4))]);
+        h.record([sample], [rng.nextInt(Math.min(k, q === 32 ? 3 : 4))]);
         const expected = uncertainty(h.windowOf(sample), k);
         assert.ok(Math.abs(h.uncertaintyOf(sample) - expected) < 1e-12, `${h.uncertaintyOf(sample)} vs ${expected}`);
       }
       const before = Uint16Array.from(h.level);
+      const counts = [...h.levelCounts];
       h.rebuildLevels();
       assert.deepEqual(h.level, before);
+      assert.deepEqual(h.levelCounts, counts);
     }
   });
 

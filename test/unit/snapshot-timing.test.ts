@@ -1,0 +1,64 @@
+// When snapshots are written: never inside the report call that makes one due (with N
+// predictions an epoch's, that is often an epoch's last report, which the boundary waits for),
+// nor after an epoch's first batches, but after a later fetch; inline only when reports go on
+// without fetches.
+import assert from 'node:assert/strict';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { SamplerService } from '../../src/service/sampler-service.js';
+import { SqliteStorage } from '../../src/storage/sqlite-storage.js';
+import { tempDbPath } from '../helpers/temp.js';
+
+const log = pino({ level: 'silent' });
+// 10 steps of 20 per epoch: a snapshot falls due every 200 predictions, at each epoch's last report.
+const config = { datasetSize: 200, numClasses: 5, batchSize: 20, epochs: 6, window: 3, warmupEpochs: 1, seed: 1 };
+
+function open(t: { after: (fn: () => void) => void }) {
+  const storage = new SqliteStorage(tempDbPath(t));
+  const service = new SamplerService(storage, log, { snapshotEveryPredictions: 200 });
+  t.after(() => storage.close());
+  const { id } = service.inspect(service.create('run', config).name).stored;
+  return { storage, service, id, snapshotAt: () => storage.loadSnapshot(id)?.seq ?? -1 };
+}
+
+function train(service: SamplerService, from: number, to: number): void {
+  for (let step = from; step < to; step++) {
+    const { indices } = service.nextBatch({ sampler: 'run', step });
+    service.report({ sampler: 'run', step, indices, predictedLabels: Array.from(indices, (i) => (i * step) % 5) });
+  }
+}
+
+describe('snapshot timing', () => {
+  it('writes a due snapshot after a fetch past the epoch\'s first batches, not in the report call', async (t) => {
+    const { service, snapshotAt } = open(t);
+    train(service, 0, 10); // the epoch's last report makes the first snapshot due
+    assert.equal(service.inspect('run').state.predictionsReceived, 200);
+    await nextTurn();
+    assert.equal(snapshotAt(), -1, 'not written by the report call, nor in idle time before a fetch');
+    service.nextBatches({ sampler: 'run', step: 10, count: 2 });
+    await nextTurn();
+    assert.equal(snapshotAt(), -1, 'not after the epoch\'s first batches: the trainer waits for them');
+    service.nextBatches({ sampler: 'run', step: 12, count: 2 });
+    assert.equal(snapshotAt(), -1, 'the batches are answered first');
+    await nextTurn();
+    assert.equal(snapshotAt(), 10, 'written in the turn after: the windows as of report 10');
+  });
+
+  it('writes it inline when reports go on to twice the interval without a fetch', (t) => {
+    const { service, snapshotAt } = open(t);
+    const served = [];
+    for (let step = 0; step < 20; step++) served.push(service.nextBatch({ sampler: 'run', step }));
+    for (const [step, { indices }] of served.entries()) {
+      service.report({ sampler: 'run', step, indices, predictedLabels: Array.from(indices, () => 0) });
+      assert.equal(snapshotAt(), step < 19 ? -1 : 20, `after report ${step + 1}`);
+    }
+  });
+
+  it('a due snapshot is written at shutdown', async (t) => {
+    const { service, snapshotAt } = open(t);
+    train(service, 0, 10);
+    service.close();
+    assert.equal(snapshotAt(), 10);
+  });
+});
