@@ -11,9 +11,10 @@ export const PROTO_FILE = 'recency_sampler/v1/sampler.proto';
 /** Answers may be large: NextBatches of 64 steps of b = 65,536 with loss weights is 32 MiB. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /**
- * Requests are decoded on the one event loop, so their size bounds the stall one call can cause
- * (about 70 ms per MiB of small varints here). The largest report is a share of b = 65,536 with
- * every field, 1 MiB packed; clients split bulk calls to fit. --max-message-mb overrides it.
+ * Requests are read on the one event loop; past this size gRPC refuses them unread, and under it
+ * the count of their repeated values bounds the decoding (src/grpc/request-decoding.ts). The
+ * largest report is a share of b = 65,536 with every field, 1 MiB packed; clients split bulk
+ * calls to fit. --max-message-mb overrides it.
  */
 export const DEFAULT_MAX_REQUEST_MB = 1.25;
 

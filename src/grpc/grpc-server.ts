@@ -14,6 +14,7 @@ import type { BatchView, ReportRequest, SamplerService, SamplerView } from '../s
 import { bearerCheck } from '../auth.js';
 import { SamplerError } from '../core/errors.js';
 import { pack, repeatedOrPacked } from './packed-arrays.js';
+import { RequestDecoder } from './request-decoding.js';
 import { statusName, toServiceError } from './status.js';
 
 export interface GrpcServerOptions {
@@ -31,6 +32,7 @@ export interface GrpcServerOptions {
 
 interface CallContext {
   readonly log: Logger;
+  readonly requests: RequestDecoder;
   /** Undefined when no token is set: then nothing is checked. */
   readonly authorized: ((authorization: string | undefined) => boolean) | undefined;
   readonly onCall: (method: string, code: string, seconds: number) => void;
@@ -42,7 +44,8 @@ export interface RunningGrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
-function unary<Req, Res>(context: CallContext, method: string, handle: (request: Req) => Res): grpc.handleUnaryCall<Req, Res> {
+/** A handler that authorizes the call, then decodes its bytes (see request-decoding.ts), then handles it. */
+function unary<Req, Res>(context: CallContext, method: string, handle: (request: Req) => Res): grpc.handleUnaryCall<Buffer, Res> {
   return (call, callback) => {
     const started = performance.now();
     let code: grpc.status | undefined;
@@ -51,7 +54,7 @@ function unary<Req, Res>(context: CallContext, method: string, handle: (request:
       if (context.authorized && !context.authorized(typeof authorization === 'string' ? authorization : undefined)) {
         throw new SamplerError('unauthenticated', 'authorization: a valid bearer token is required (metadata "authorization: Bearer <token>")');
       }
-      callback(null, handle(call.request));
+      callback(null, handle(context.requests.decode<Req>(method, call.request)));
     } catch (error) {
       const status = toServiceError(error, context.log, method);
       code = status.code;
@@ -164,24 +167,27 @@ function decodeConfig(config: CreateSamplerRequest__Output['config']): SamplerCo
   };
 }
 
-export function samplerHandlers(service: SamplerService, log: Logger, options: Pick<GrpcServerOptions, 'token' | 'onCall'> = {}): SamplerServiceHandlers {
+/** Handlers for the service definition `requests.rawService`, whose requests arrive as bytes. */
+function samplerHandlers(service: SamplerService, log: Logger, requests: RequestDecoder, options: Pick<GrpcServerOptions, 'token' | 'onCall'>) {
+  type Request<M extends string> = SamplerServiceHandlers[M] extends grpc.handleUnaryCall<infer R, unknown> ? R : never;
   const context: CallContext = {
     log,
+    requests,
     authorized: options.token ? bearerCheck(options.token) : undefined,
     onCall: options.onCall ?? (() => {}),
   };
   return {
-    CreateSampler: unary(context, 'CreateSampler', (r) => encodeSampler(service.create(r.name, decodeConfig(r.config)))),
-    GetSampler: unary(context, 'GetSampler', (r) => encodeSampler(service.get(r.name))),
+    CreateSampler: unary(context, 'CreateSampler', (r: Request<'CreateSampler'>) => encodeSampler(service.create(r.name, decodeConfig(r.config)))),
+    GetSampler: unary(context, 'GetSampler', (r: Request<'GetSampler'>) => encodeSampler(service.get(r.name))),
     ListSamplers: unary(context, 'ListSamplers', () => ({ samplers: service.list().map(encodeSampler) })),
-    DeleteSampler: unary(context, 'DeleteSampler', (r) => {
+    DeleteSampler: unary(context, 'DeleteSampler', (r: Request<'DeleteSampler'>) => {
       service.delete(r.name);
       return {};
     }),
-    NextBatch: unary(context, 'NextBatch', (r) => encodeBatch(service.nextBatch(r), r.packed)),
-    ReportPredictions: unary(context, 'ReportPredictions', (r) => service.report(decodeReport(r))),
-    NextBatches: unary(context, 'NextBatches', (r) => ({ batches: service.nextBatches(r).map((b) => encodeBatch(b, r.packed)) })),
-    ReportPredictionsBulk: unary(context, 'ReportPredictionsBulk', (r) => ({ results: service.reportMany(decodeReports(r.reports ?? [])) })),
+    NextBatch: unary(context, 'NextBatch', (r: Request<'NextBatch'>) => encodeBatch(service.nextBatch(r), r.packed)),
+    ReportPredictions: unary(context, 'ReportPredictions', (r: Request<'ReportPredictions'>) => service.report(decodeReport(r))),
+    NextBatches: unary(context, 'NextBatches', (r: Request<'NextBatches'>) => ({ batches: service.nextBatches(r).map((b) => encodeBatch(b, r.packed)) })),
+    ReportPredictionsBulk: unary(context, 'ReportPredictionsBulk', (r: Request<'ReportPredictionsBulk'>) => ({ results: service.reportMany(decodeReports(r.reports ?? [])) })),
   };
 }
 
@@ -194,7 +200,8 @@ export async function startGrpcServer(
     'grpc.max_receive_message_length': Math.floor((options.maxRequestMb ?? DEFAULT_MAX_REQUEST_MB) * 2 ** 20),
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
-  server.addService(samplerProto().recency_sampler.v1.SamplerService.service, samplerHandlers(service, log, options));
+  const requests = new RequestDecoder(samplerProto().recency_sampler.v1.SamplerService.service);
+  server.addService(requests.rawService, samplerHandlers(service, log, requests, options));
   const port = await new Promise<number>((resolve, reject) => {
     const credentials = options.tls
       ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], false)

@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SamplerClient } from '../../src/client/sampler-client.js';
+import { MAX_REQUEST_VALUES } from '../../src/grpc/request-decoding.js';
 import { samplerProto } from '../../src/proto.js';
 import { spawnServer } from '../helpers/server.js';
 import { tempDbPath } from '../helpers/temp.js';
@@ -64,14 +65,17 @@ describe('bounded work per request', () => {
     await client.nextBatch({ sampler: 'small', step: 0 });
     await client.createSampler('large', { datasetSize: 131_072, numClasses: 10, batchSize: 65_536, epochs: 3, warmupEpochs: 1 });
     // Reports of predictions for a batch of 100, serialized before the probe starts: 2,000,000 (6 MB,
-    // past the 1.25 MiB request limit) and 430,000 (1.29 MB of 1- and 2-byte varints: about the
-    // most elements a request under the limit can make the service decode).
-    const report = (n: number) => {
+    // past the 1.25 MiB request limit); 430,000 (1.29 MB of 1- and 2-byte varints: about the most
+    // values a request under the limit can carry); and the widest request the service decodes:
+    // every repeated field of a share of b = 65,536, 5 x 65,536 values.
+    const report = (n: number, everyField = false) => {
       const indices = Array.from({ length: n }, (_, i) => i % 1000);
-      return service.ReportPredictions.requestSerialize({ sampler: 'small', step: 0, indices, predictedLabels: indices.map(() => 1) });
+      const floats = everyField ? indices.map(() => 0.5) : [];
+      const labels = everyField ? indices : [];
+      return service.ReportPredictions.requestSerialize({ sampler: 'small', step: 0, indices, predictedLabels: indices.map(() => 1), losses: floats, trueClassProbs: floats, datasetLabels: labels });
     };
-    const [oversized, largest] = [report(2_000_000), report(430_000)];
-    assert.ok(largest.length < 1.25 * 2 ** 20 && oversized.length > 1.25 * 2 ** 20);
+    const [oversized, mostValues, widestDecoded] = [report(2_000_000), report(430_000), report(MAX_REQUEST_VALUES / 5, true)];
+    assert.ok(mostValues.length < 1.25 * 2 ** 20 && widestDecoded.length < 1.25 * 2 ** 20 && oversized.length > 1.25 * 2 ** 20);
     const Raw = grpc.makeGenericClientConstructor({}, 'raw');
     const raw = new Raw(target, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1 });
     t.after(() => raw.close());
@@ -98,16 +102,20 @@ describe('bounded work per request', () => {
     assert.ok(stall < 250, `the server's event loop stalled ${stall.toFixed(0)} ms`);
     assert.ok(slowest < 250, `/healthz waited ${slowest.toFixed(0)} ms`);
 
-    // The most a request under the size limit can cost: decoding it (then it is refused).
+    // The most a request under the size limit can cost: counting its values and refusing it
+    // undecoded, or (at most MAX_REQUEST_VALUES values) decoding it before the service refuses it.
     await serverStallMs(server.httpPort);
     probing = probe(server.httpPort);
-    const refused = await send(largest);
+    const uncounted = await send(mostValues);
+    assert.equal(uncounted?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(uncounted?.details ?? '', new RegExp(`^indices: the request carries more than ${MAX_REQUEST_VALUES} repeated values`));
+    const refused = await send(widestDecoded);
     assert.equal(refused?.code, grpc.status.INVALID_ARGUMENT);
-    assert.match(refused?.details ?? '', /^indices: must hold at most the 100 indices of rank 0's share of step 0, got 430000/);
+    assert.match(refused?.details ?? '', /^indices: must hold at most the 100 indices of rank 0's share of step 0, got 65536/);
     const decoding = await probing.stop();
-    t.diagnostic(
-      `decoding the largest request under the limit: server stalled at most ${(await serverStallMs(server.httpPort)).toFixed(1)} ms, slowest /healthz ${decoding.toFixed(1)} ms`,
-    );
+    const decodingStall = await serverStallMs(server.httpPort);
+    t.diagnostic(`the most values a request can carry, then the widest decoded: server stalled at most ${decodingStall.toFixed(1)} ms, slowest /healthz ${decoding.toFixed(1)} ms`);
+    assert.ok(decodingStall < 250, `the server's event loop stalled ${decodingStall.toFixed(0)} ms`);
     assert.ok(decoding < 250, `/healthz waited ${decoding.toFixed(0)} ms`);
   });
 });

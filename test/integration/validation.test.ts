@@ -97,13 +97,13 @@ describe('validation through gRPC', () => {
     });
   });
 
-  it('answers undecodable bytes with an error and keeps serving', async (t) => {
+  it('answers undecodable bytes with INVALID_ARGUMENT naming the message, and keeps serving', async (t) => {
     const { app, client } = await startTestServer(t);
     await client.createSampler('s', config);
     const Raw = grpc.makeGenericClientConstructor({}, 'raw');
     const raw = new Raw(`127.0.0.1:${app.grpcPort}`, grpc.credentials.createInsecure());
     t.after(() => raw.close());
-    for (const method of ['NextBatch', 'ReportPredictions', 'CreateSampler']) {
+    for (const [method, message] of [['NextBatch', 'NextBatchRequest'], ['ReportPredictions', 'ReportPredictionsRequest'], ['CreateSampler', 'CreateSamplerRequest']] as const) {
       const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x12]);
       const error = await new Promise<ServiceError | null>((resolve) =>
         raw.makeUnaryRequest(
@@ -114,7 +114,8 @@ describe('validation through gRPC', () => {
           (e) => resolve(e),
         ),
       );
-      assert.ok(error, `${method} accepted garbage`);
+      assert.equal(error?.code, status.INVALID_ARGUMENT, `${method}: ${error?.details}`);
+      assert.match(error.details, new RegExp(`^request: is not a valid ${message} message \\(`));
     }
     assert.equal((await client.nextBatch({ sampler: 's', step: 1 })).step, 1);
   });
