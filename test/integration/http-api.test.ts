@@ -1,6 +1,7 @@
 // The HTTP inspection API against a real server fed by the simulated trainer over gRPC: every
 // route through fastify's inject and through a real port, the numbers checked against what the
 // trainer was served and reported, and every kind of bad request.
+import * as grpc from '@grpc/grpc-js';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -234,5 +235,18 @@ describe('bearer token', () => {
       });
       other.close();
     }
+    // The token is checked before a request is decoded: bytes that are no message at all are
+    // UNAUTHENTICATED without it and INVALID_ARGUMENT (undecodable) with it.
+    const Raw = grpc.makeGenericClientConstructor({}, 'raw');
+    const raw = new Raw(`127.0.0.1:${app.grpcPort}`, grpc.credentials.createInsecure());
+    t.after(() => raw.close());
+    const garbage = (metadata: grpc.Metadata) =>
+      new Promise<ServiceError | null>((resolve) =>
+        raw.makeUnaryRequest('/recency_sampler.v1.SamplerService/ReportPredictions', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0x0a, 0xff, 0x7f]), metadata, (e) => resolve(e)),
+      );
+    assert.equal((await garbage(new grpc.Metadata()))?.code, status.UNAUTHENTICATED);
+    const withToken = new grpc.Metadata();
+    withToken.set('authorization', `Bearer ${token}`);
+    assert.equal((await garbage(withToken))?.code, status.INVALID_ARGUMENT);
   });
 });
