@@ -17,24 +17,32 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const log = pino({ name: 'recency-sampler', level: config.logLevel });
-  const app = await startApp(config, log);
-  process.stderr.write(`${banner({ ...config, grpcPort: app.grpcPort, httpPort: app.httpPort })}\n`);
+  // Written synchronously: few lines, and no exit hook. Buffered, pino flushes at exit with a
+  // write it retries forever when the log's reader is gone (EPIPE), so a service whose log pipe
+  // was closed would never exit on SIGTERM; written at once, an EPIPE just stops the log.
+  const log = pino({ name: 'recency-sampler', level: config.logLevel }, pino.destination({ dest: 1, sync: true }));
+  // The handlers are installed before start-up announces anything: a signal that finds none kills
+  // the process at once, and whoever read "listening" may send one straight away.
+  const starting = startApp(config, log);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    starting
+      .then((app) => app.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const app = await starting;
+  process.stderr.write(`${banner({ ...config, grpcPort: app.grpcPort, httpPort: app.httpPort })}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -34,6 +34,16 @@ describe('start-up', () => {
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);
   });
+
+  it('exits on SIGTERM after whatever read its log went away (the log pipe broken)', async (t) => {
+    const server = await spawnServer(tempDbPath(t));
+    t.after(() => server.child.kill('SIGKILL'));
+    server.child.stdout!.destroy(); // the log's reader is gone, as when a parent process dies
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    server.child.kill('SIGTERM'); // its shutdown lines are the first to meet the broken pipe
+    const exited = await Promise.race([server.exited, new Promise((resolve) => setTimeout(() => resolve('still running 10 s after SIGTERM'), 10_000))]);
+    assert.equal(exited, 0);
+  });
 });
 
 describe('npm start', () => {
