@@ -1,10 +1,11 @@
 """Predictions of torch outputs without synchronizing the training thread with its device.
 
-report() only checks metadata (shape, dtype, device) and queues the detached outputs. Later,
-many reports at once, the sender thread concatenates compatible outputs, computes labels (and,
+report() only checks metadata (shape, dtype, device) and holds the detached outputs. Every few
+dozen reports the training thread concatenates compatible outputs and launches their labels (and,
 with targets, the true-class score, logsumexp, row sum and row min that losses and
-probabilities are made from, and the targets) where they are, on the stream that made them, copies the result
-non-blocking into pinned host memory and waits on a blocking CUDA event, with the GIL released.
+probabilities are made from, and the targets) where they are, on the stream that made them, and a
+non-blocking copy into pinned host memory; the sender thread waits on a blocking CUDA event,
+with the GIL released, and makes the reports.
 """
 import contextlib
 import math
@@ -81,9 +82,9 @@ def held(outputs: torch.Tensor, targets: Optional[torch.Tensor]) -> Item:
     return stats_of(outputs, targets), None, cuda, True
 
 
-def stats_many(items: Sequence[Item]) -> List[Tuple[List[int], torch.Tensor]]:
-    """Stats of many reports in few passes: compatible items (device, stream, dtype, width,
-    targets or not) are concatenated. Returns (positions in ``items``, [rows, sum of n]) per group."""
+def joined(items: Sequence[Item]) -> List[Tuple[List[int], Any, bool, torch.Tensor, Optional[torch.Tensor]]]:
+    """Compatible items (device, stream, dtype, width, targets or not) concatenated: (positions
+    in ``items``, CUDA stream, is_stats, outputs, targets) per group."""
     groups: Dict[Any, List[int]] = {}
     for i, (outputs, targets, stream, is_stats) in enumerate(items):
         key = (outputs.device, stream, outputs.dtype, tuple(outputs.shape[1:]), targets is None, is_stats)
@@ -92,13 +93,20 @@ def stats_many(items: Sequence[Item]) -> List[Tuple[List[int], torch.Tensor]]:
     for (_, stream, *_, is_stats), positions in groups.items():
         with torch.cuda.stream(stream) if stream is not None else contextlib.nullcontext():
             outputs = [items[i][0] for i in positions]
-            if is_stats:
-                joined = torch.cat(outputs, 1) if len(outputs) > 1 else outputs[0]
-            else:
-                targets = None if items[positions[0]][1] is None else [items[i][1] for i in positions]
-                joined = stats_of(torch.cat(outputs) if len(outputs) > 1 else outputs[0],
-                                  None if targets is None else (torch.cat(targets) if len(targets) > 1 else targets[0]))
-        out.append((positions, joined))
+            joined_outputs = torch.cat(outputs, 1 if is_stats else 0) if len(outputs) > 1 else outputs[0]
+            targets = None if is_stats or items[positions[0]][1] is None else [items[i][1] for i in positions]
+            joined_targets = None if targets is None else (torch.cat(targets) if len(targets) > 1 else targets[0])
+        out.append((positions, stream, is_stats, joined_outputs, joined_targets))
+    return out
+
+
+def stats_many(items: Sequence[Item]) -> List[Tuple[List[int], torch.Tensor]]:
+    """Stats of many reports in few passes: (positions in ``items``, [rows, sum of n]) per group
+    of compatible items."""
+    out = []
+    for positions, stream, is_stats, outputs, targets in joined(items):
+        with torch.cuda.stream(stream) if stream is not None else contextlib.nullcontext():
+            out.append((positions, outputs if is_stats else stats_of(outputs, targets)))
     return out
 
 
@@ -140,23 +148,47 @@ def split(stats: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray], Optional
     return labels, losses, probs, stats[5].astype("<u4")
 
 
-def resolve_deferred(items: Sequence[Any]) -> List[Any]:
-    """In the sender thread: the reports of queued Deferred items holding torch tensors."""
-    launched = [(positions, to_host(stats))
-                for positions, stats in stats_many([(d.outputs, d.targets, d.stream, d.is_stats) for d in items])]
-    reports = []
-    for positions, wait in launched:
-        stats = wait()
-        labels = stats[0].astype("<u4")  # argmax results: in range by construction, packed as they are
-        start = 0
-        for i in positions:
-            d = items[i]
-            n = d.outputs.shape[1] if d.is_stats else d.outputs.shape[0]
-            losses = probs = given = None
-            if stats.shape[0] > 1:
-                loss_array, prob_array = losses_and_probs(stats[:, start:start + n])
-                losses, probs = loss_array.astype("<f4").tobytes(), prob_array.astype("<f4").tobytes()
-                given = stats[5, start:start + n].astype("<u4").tobytes()
-            reports.append((d.step, d.packed, labels[start:start + n].tobytes(), losses, probs, given))
-            start += n
-    return reports
+def launch_deferred(items: Sequence[Any]) -> Callable[[], List[Any]]:
+    """On the training thread: launches the arithmetic of queued Deferred items holding torch
+    tensors (a few ops for all of them, and a non-blocking copy to the host). Returns what the
+    sender thread calls to wait for the copy and make the reports. Launching here, not in the
+    sender, matters on a busy training thread: each torch op releases the GIL, and a thread that
+    must take it back behind a training loop waits up to the switch interval (5 ms) every time."""
+    launched = []
+    for positions, stream, is_stats, outputs, targets in joined([(d.outputs, d.targets, d.stream, d.is_stats) for d in items]):
+        # On a device: a few kernels and a copy, all asynchronous. On the CPU the arithmetic is
+        # the work itself (an argmax is about 40 ns a row); left to the sender, its few ops cost
+        # a GIL hand-over each and made an epoch's last reports wait (measured: 45 against 10 ms).
+        # Labels alone are made by one op, kept as they come (int64) and cast on the host: each
+        # torch op releases the GIL, and the training thread may then wait to take it back.
+        with torch.cuda.stream(stream) if stream is not None else contextlib.nullcontext():
+            if is_stats:
+                stats = outputs
+            elif targets is None:
+                with torch.no_grad():
+                    stats = outputs.argmax(1) if outputs.dim() == 2 else outputs  # [n]: labels only
+            else:
+                stats = stats_of(outputs, targets)
+            launched.append((positions, to_host(stats)))
+    sizes = [d.outputs.shape[1] if d.is_stats else d.outputs.shape[0] for d in items]
+    heads = [(d.step, d.packed) for d in items]  # the outputs themselves are not held past the launch
+
+    def finish() -> List[Any]:
+        reports = []
+        for positions, wait in launched:
+            stats = wait()
+            # argmax results: in range by construction, packed as they are
+            labels = (stats if stats.ndim == 1 else stats[0]).astype("<u4")
+            start = 0
+            for i in positions:
+                n = sizes[i]
+                losses = probs = given = None
+                if stats.ndim == 2 and stats.shape[0] > 1:
+                    loss_array, prob_array = losses_and_probs(stats[:, start:start + n])
+                    losses, probs = loss_array.astype("<f4").tobytes(), prob_array.astype("<f4").tobytes()
+                    given = stats[5, start:start + n].astype("<u4").tobytes()
+                reports.append((*heads[i], labels[start:start + n].tobytes(), losses, probs, given))
+                start += n
+        return reports
+
+    return finish

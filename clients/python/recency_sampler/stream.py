@@ -31,6 +31,10 @@ FIRST_CHUNK = 8
 # The last TAIL_STEPS steps of an epoch are reported without delay (each call takes what arrived
 # while the one before was in flight): the next epoch's P waits for them, so the tail stays short.
 TAIL_STEPS = 64
+# Torch reports are reduced in groups the training thread launches (_torch_reports.launch_deferred):
+# LAUNCH_CHUNK at a time, TAIL_LAUNCH at a time in an epoch's tail, the rest at flush().
+LAUNCH_CHUNK = 32
+TAIL_LAUNCH = 8
 STRATEGIES_NEEDING_TARGETS = {"online_batch": "losses", "active_bias": "true-class probabilities"}
 
 # What a report becomes in the sender thread: (step, packed indices, labels, losses, probs, dataset labels).
@@ -52,9 +56,10 @@ def check_targets_given(strategy: str, noisy_labels: str = "ignore") -> None:
 
 
 class Deferred(NamedTuple):
-    """A checked report whose arithmetic (argmax, losses) is left to the sender thread, which
-    does it for many reports at once: the training thread's report() stays a few attribute
-    reads and an append. ``outputs`` must not be modified in place afterwards."""
+    """A checked report whose arithmetic (argmax, losses) is done later for many reports at once:
+    the sender thread's for host arrays, launched by the training thread in groups for torch
+    tensors (BatchStream.send). report() stays a few attribute reads and an append. ``outputs``
+    must not be modified in place afterwards."""
     step: int
     packed: bytes
     outputs: Any  # a numpy array, or a detached torch tensor (or its stats, see is_stats)
@@ -332,6 +337,8 @@ class BatchStream:
             self._calls = Relay(client)
         self._fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recency-fetch")
         self._outbox = Outbox(self._send, capacity=report_queue, name=name)
+        self._pending: List[Deferred] = []  # torch reports not launched yet
+        self._pending_lock = threading.Lock()
         self.before_epoch: Optional[Callable[[], None]] = None
         self._closed = False
         self._warned_uniform = False
@@ -461,11 +468,29 @@ class BatchStream:
 
     def send(self, item: Any, step: int) -> None:
         """Queues a Deferred report, or a Resolve that makes reports in the sender thread, for
-        ``step`` (the last, for several): in an epoch's tail it goes without delay."""
-        self._outbox.put(item, urgent=step % self.steps_per_epoch >= self.steps_per_epoch - TAIL_STEPS)
+        ``step`` (the last, for several): in an epoch's tail it goes without delay. Deferred torch
+        reports wait on this thread until a group of them is launched."""
+        urgent = step % self.steps_per_epoch >= self.steps_per_epoch - TAIL_STEPS
+        if isinstance(item, Deferred) and not isinstance(item.outputs, np.ndarray):
+            with self._pending_lock:  # uncontended unless reports come from several threads
+                self._pending.append(item)
+                full = len(self._pending) >= (TAIL_LAUNCH if urgent else LAUNCH_CHUNK)
+            if full:
+                self._launch_pending(urgent)
+            return
+        self._outbox.put(item, urgent=urgent)
+
+    def _launch_pending(self, urgent: bool) -> None:
+        with self._pending_lock:
+            items, self._pending = self._pending, []
+        if items:
+            from ._torch_reports import launch_deferred  # only reached when torch tensors were reported
+
+            self._outbox.put(launch_deferred(items), urgent=urgent)
 
     def flush(self) -> None:
         """Waits until every queued report is acknowledged; raises if one failed."""
+        self._launch_pending(urgent=True)
         self._outbox.flush()
         self.raise_if_failed()
 
@@ -495,17 +520,11 @@ class BatchStream:
     def _send(self, items: List[Any]) -> None:
         """In the sender thread: the arithmetic of the queued reports, then the calls."""
         reports: List[Report] = []
-        tensors = [item for item in items if isinstance(item, Deferred) and not isinstance(item.outputs, np.ndarray)]
         for item in items:
-            if isinstance(item, Deferred):
-                if isinstance(item.outputs, np.ndarray):
-                    reports.append((item.step, item.packed, *host_predictions(item.outputs, item.targets)))
+            if isinstance(item, Deferred):  # host arrays; torch ones arrive launched, as a Resolve
+                reports.append((item.step, item.packed, *host_predictions(item.outputs, item.targets)))
             else:
                 reports.extend(item())
-        if tensors:
-            from ._torch_reports import resolve_deferred  # only reached when torch tensors were reported
-
-            reports.extend(resolve_deferred(tensors))
         # report_many splits them into calls the service accepts (256 reports, 1 MiB).
         self._calls.report_many(self.name, reports, rank=self.rank, world_size=self.world_size)
 

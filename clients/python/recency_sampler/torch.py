@@ -222,7 +222,7 @@ class RecencyBatchSampler(Sampler[List[int]]):
         if not isinstance(outputs, torch.Tensor):
             self.stream.report(key, outputs, targets)
             return
-        # Metadata checks and an append: the arithmetic runs in the sender thread (stream.Deferred).
+        # Metadata checks and an append; every LAUNCH_CHUNK reports a few ops (stream.send).
         stream = self.stream
         if stream._outbox.error is not None:
             raise stream._outbox.error

@@ -171,7 +171,7 @@ def test_a_training_thread_reporting_every_step_wakes_the_sender_about_once_per_
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("num_classes", [5, 5000])  # reduced in the sender; large outputs reduced at the call
+@pytest.mark.parametrize("num_classes", [5, 5000])  # reduced in launched groups; large outputs reduced at the call
 def test_the_service_stores_the_labels_and_losses_of_the_outputs(service, client, name, num_classes, device):
     import json
     import urllib.request
@@ -239,4 +239,43 @@ def test_loss_weights_of_a_step_batch_are_the_served_ones_on_its_device(client, 
                 np.testing.assert_allclose(weights.cpu().numpy(), served, rtol=0, atol=0)
             sampler.report(batch, model(x[batch.indices]), y[batch.indices])
     assert adaptive == 2 * 13, "every step of the two adaptive epochs carried weights"
+    sampler.close()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_labels_of_logits_and_of_integer_labels_land_as_predicted(service, client, name, device):
+    """Without targets a group of torch reports is reduced to its labels alone (one op): logits
+    by argmax, integer labels of any width as they are."""
+    import json
+    import urllib.request
+
+    sampler = RecencyBatchSampler(client, name=name, **CONFIG)
+    g = torch.Generator().manual_seed(3)
+    expected = {}
+    for i, batch in enumerate(sampler.batches(device)):
+        logits = torch.randn(len(batch), CONFIG["num_classes"], generator=g)
+        outputs = logits if i % 3 == 0 else logits.argmax(1).to(torch.int32 if i % 3 == 1 else torch.int64)
+        sampler.report(batch, outputs.to(device))
+        expected.update(zip(batch.indices.tolist(), logits.argmax(1).tolist()))
+    sampler.flush()
+    for index in list(expected)[::7]:
+        url = f"http://127.0.0.1:{service.http_port}/v1/samplers/{name}/samples/{index}"
+        assert json.loads(urllib.request.urlopen(url, timeout=10).read())["window"][-1] == expected[index]
+    sampler.close()
+
+
+def test_torch_reports_from_several_threads_all_land_once(client, name):
+    """report() may be called from more than one thread: the reports waiting to be launched in a
+    group are neither lost nor sent twice."""
+    sampler = RecencyBatchSampler(client, name=name, **{**CONFIG, "dataset_size": 4000, "batch_size": 8})
+    batches = list(sampler.batches("cpu"))
+    outputs = torch.zeros(8, CONFIG["num_classes"])
+    threads = [threading.Thread(target=lambda part=batches[k::4]: [sampler.report(b, outputs) for b in part]) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sampler.flush()
+    info = client.get_sampler(name)
+    assert (info.reports_received, info.predictions_received) == (len(batches), 8 * len(batches))
     sampler.close()
