@@ -17,8 +17,9 @@ torch's BatchSampler(RandomSampler)); "device" is sampler.batches() with report(
 against slices of torch.randperm. With --ranks each step also all-reduces a small tensor (the
 stand-in for DDP's gradient sync) in both loops. Prints microseconds added per step, the CPU the
 training process's other threads ran per served step (Linux; rank 0's with --ranks; a --relay
-helper process's own CPU is not in it) and the ratio of epoch times (medians over pairs), and
-writes them to --csv if given.
+helper process's own CPU is not in it), the epoch boundary's two parts (the wait for an epoch's
+first batch, and the time from its last report() to the end, which is the reports' flush) and
+the ratio of epoch times (medians over pairs), and writes them to --csv if given.
 """
 import argparse
 import csv
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import torch
 import torch.distributed as dist
@@ -125,16 +126,19 @@ def background_cpu() -> float:
     return total / 1e9
 
 
-def served_epoch(sampler: RecencyBatchSampler, api: str, step: Any, device: torch.device) -> float:
+def served_epoch(sampler: RecencyBatchSampler, api: str, step: Any, device: torch.device) -> Tuple[float, float, float]:
+    """Seconds for the epoch; and the two parts of the epoch boundary, in ms: the wait for the
+    first batch, and the time from the last report() to the end (the reports' flush)."""
     started = time.perf_counter()
-    if api == "loader":
-        for indices in sampler:
-            sampler.report(indices, step(indices))
-    else:
-        for batch in sampler.batches(device):
-            sampler.report(batch, step(batch.indices))
+    first, last = None, started
+    for item in (sampler if api == "loader" else sampler.batches(device)):
+        if first is None:
+            first = time.perf_counter()
+        sampler.report(item, step(item if api == "loader" else item.indices))
+        last = time.perf_counter()
     finish(device)
-    return time.perf_counter() - started
+    ended = time.perf_counter()
+    return ended - started, ((first or ended) - started) * 1e3, (ended - last) * 1e3
 
 
 def baseline_epoch(n: int, batch: int, steps: int, api: str, step: Any, epoch: int, device: torch.device) -> float:
@@ -172,18 +176,20 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                     sampler = RecencyBatchSampler(client, name=name, dataset_size=n, num_classes=NUM_CLASSES,
                                                   batch_size=batch_size, epochs=args.pairs + 1, warmup_epochs=1,
                                                   mode=mode if world > 1 else None, relay=args.relay)
-                    base, served, background = [], [], []
+                    base, served, background, firsts, ends = [], [], [], [], []
                     for epoch in range(args.pairs + 1):
                         sampler.set_epoch(epoch)
                         # Each rank's baseline: its share of a permutation of its part of the data.
                         b = baseline_epoch(n // world, share, args.steps, api, step, epoch, device)
                         cpu = background_cpu()
-                        s = served_epoch(sampler, api, step, device)
+                        s, first_ms, end_ms = served_epoch(sampler, api, step, device)
                         cpu = background_cpu() - cpu
                         if epoch > 0:  # the first pair warms up
                             base.append(b)
                             served.append(s)
                             background.append(cpu / args.steps * 1e6)
+                            firsts.append(first_ms)
+                            ends.append(end_ms)
                     sampler.close()
                 ratios = [s / b for s, b in zip(served, base)]
                 added = [(s - b) / args.steps * 1e6 for s, b in zip(served, base)]
@@ -192,7 +198,8 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                              "batch": batch_size, "base_ms_per_step": statistics.median(base) / args.steps * 1e3,
                              "ratio": statistics.median(ratios), "added_us_per_step": statistics.median(added),
                              "ratio_min": min(ratios), "ratio_max": max(ratios), "pairs": len(ratios),
-                             "background_cpu_us_per_step": statistics.median(background)})
+                             "background_cpu_us_per_step": statistics.median(background),
+                             "first_batch_ms": statistics.median(firsts), "epoch_end_ms": statistics.median(ends)})
     return rows
 
 
@@ -242,10 +249,11 @@ def main() -> None:
         if service:
             service.close()
     print(f"{'ranks':>5} {'mode':>12} {'api':>6} {'step':>14} {'batch':>5} {'base ms/step':>12} {'us/step added':>13} "
-          f"{'bg cpu us/step':>14} {'ratio':>6}  (min..max over pairs)")
+          f"{'bg cpu us/step':>14} {'first ms':>8} {'end ms':>6} {'ratio':>6}  (min..max over pairs)")
     for r in rows:
         print(f"{r['ranks']:>5} {r['mode']:>12} {r['api']:>6} {r['step']:>14} {r['batch']:>5} {r['base_ms_per_step']:>12.2f} "
-              f"{r['added_us_per_step']:>13.0f} {r['background_cpu_us_per_step']:>14.0f} {r['ratio']:>6.3f}  "
+              f"{r['added_us_per_step']:>13.0f} {r['background_cpu_us_per_step']:>14.0f} {r['first_batch_ms']:>8.1f} "
+              f"{r['epoch_end_ms']:>6.1f} {r['ratio']:>6.3f}  "
               f"({r['ratio_min']:.3f}..{r['ratio_max']:.3f}, {r['pairs']} pairs)")
     if args.csv:
         new = not os.path.exists(args.csv)

@@ -125,3 +125,4 @@ def test_the_step_overhead_benchmark_measures_both_apis_with_and_without_the_rel
     for r in rows:
         assert float(r["base_ms_per_step"]) >= 0.2 and float(r["ratio"]) > 0 and int(r["pairs"]) == 1
         assert float(r["background_cpu_us_per_step"]) > 0, "the sender and fetch threads ran"
+        assert float(r["first_batch_ms"]) > 0 and float(r["epoch_end_ms"]) > 0, "the epoch boundary's two parts"
