@@ -54,11 +54,11 @@ for p in $parts; do
   cnn-512) part $p 120 $py $overhead --workload cnn --device cuda --batch 512 --width 64 --csv "$out/cnn.csv" ;;
   cnn-ranks-128) part $p 200 $py $overhead --workload cnn --device cuda --ranks 8 --batch 128 --width 32 --steps 150 --pairs 3 --api device --csv "$out/cnn-ranks.csv" ;;
   cnn-ranks-512) part $p 200 $py $overhead --workload cnn --device cuda --ranks 8 --batch 512 --width 64 --steps 150 --pairs 3 --api device --csv "$out/cnn-ranks.csv" ;;
-  relay) # the experimental relay (the per-step calls from a helper process) against the default, same run
+  relay) # the relay (the default: the per-step calls from a helper process) against --no-relay (threads), same run
     part relay-cnn-128 120 $py $overhead --workload cnn --device cuda --batch 128 --width 32 --api device --relay --csv "$out/relay.csv"
-    part relay-cnn-128-direct 120 $py $overhead --workload cnn --device cuda --batch 128 --width 32 --api device --csv "$out/relay.csv"
+    part relay-cnn-128-direct 120 $py $overhead --workload cnn --device cuda --batch 128 --width 32 --api device --no-relay --csv "$out/relay.csv"
     part relay-spin 100 $py $overhead --api device --relay --csv "$out/relay.csv"
-    part relay-spin-direct 100 $py $overhead --api device --csv "$out/relay.csv"
+    part relay-spin-direct 100 $py $overhead --api device --no-relay --csv "$out/relay.csv"
     ;;
   spin) part $p 150 $py $overhead --csv "$out/spin.csv" ;;
   spin-ranks) part $p 240 $py $overhead --ranks 8 --steps 150 --pairs 3 --csv "$out/spin-ranks.csv" ;;

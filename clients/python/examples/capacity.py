@@ -26,9 +26,11 @@ NUM_CLASSES = 10
 
 def rank_loop(target: str, name: str, rank: int, world: int, args: argparse.Namespace, barrier: Any, out: Any) -> None:
     with SamplerClient(target) as client:
+        # relay=False: each load-generating process makes its own calls, so that W = 32 is 32
+        # processes, not 64, on the machine whose service is measured.
         stream = BatchStream(client, name, dataset_size=args.batch * args.steps, num_classes=NUM_CLASSES,
                              batch_size=args.batch, epochs=args.epochs + 1, warmup_epochs=1, rank=rank,
-                             world_size=world)
+                             world_size=world, relay=False)
         stream.before_epoch = barrier.wait
         labels = np.zeros(-(-args.batch // world), dtype=np.int64)
         for batch in stream.batches():  # warm-up epoch: not counted

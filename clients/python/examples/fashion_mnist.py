@@ -12,6 +12,7 @@ sampler.batches() (the GPU path); without it, through a DataLoader (the README's
 Without --target it starts the service itself (node dist/main.js, built by `npm run build`).
 """
 import argparse
+import atexit
 import csv
 import functools
 import gzip
@@ -227,10 +228,15 @@ class LocalService:
             raise SystemExit("the service exited before listening")
         # Keep reading its log: a closed pipe would leave the service stuck writing its shutdown line.
         threading.Thread(target=self.process.stdout.read, daemon=True).start()
+        # A script that ends without close() (an exception, a forgotten call) still stops it: a
+        # service left running would hold the script's output pipe open.
+        atexit.register(self.close)
 
     def close(self) -> None:
-        self.process.terminate()
-        self.process.wait()
+        atexit.unregister(self.close)
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait()
         self.dir.cleanup()
 
 

@@ -16,8 +16,9 @@ APIs: "loader" is the DataLoader role (lists of indices, report(indices, outputs
 torch's BatchSampler(RandomSampler)); "device" is sampler.batches() with report(batch, outputs),
 against slices of torch.randperm. With --ranks each step also all-reduces a small tensor (the
 stand-in for DDP's gradient sync) in both loops. Prints microseconds added per step, the CPU the
-training process's other threads ran per served step (Linux; rank 0's with --ranks; a --relay
-helper process's own CPU is not in it), the epoch boundary's two parts (the wait for an epoch's
+training process's other threads ran per served step (Linux; rank 0's with --ranks; the relay's
+helper process's own CPU is not in it; --no-relay makes the calls from threads), the epoch
+boundary's two parts (the wait for an epoch's
 first batch, and the time from its last report() to the end, which is the reports' flush) and
 the ratio of epoch times (medians over pairs), and writes them to --csv if given.
 """
@@ -193,7 +194,7 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                     sampler.close()
                 ratios = [s / b for s, b in zip(served, base)]
                 added = [(s - b) / args.steps * 1e6 for s, b in zip(served, base)]
-                rows.append({"ranks": world, "mode": (mode if world > 1 else "single") + ("+relay" if args.relay else ""),
+                rows.append({"ranks": world, "mode": (mode if world > 1 else "single") + ("" if args.relay else "+threads"),
                              "api": api, "step": step.label(),
                              "batch": batch_size, "base_ms_per_step": statistics.median(base) / args.steps * 1e3,
                              "ratio": statistics.median(ratios), "added_us_per_step": statistics.median(added),
@@ -226,7 +227,9 @@ def main() -> None:
     p.add_argument("--api", nargs="+", choices=["loader", "device"], default=["loader", "device"])
     p.add_argument("--ranks", type=int, default=1, help="processes (gloo) sharing one sampler")
     p.add_argument("--modes", nargs="+", choices=["fan_out", "per_rank"], default=["fan_out", "per_rank"])
-    p.add_argument("--relay", action="store_true", help="the sampler's per-step calls from a helper process (relay=True)")
+    p.add_argument("--relay", action=argparse.BooleanOptionalAction, default=True,
+                   help="the sampler's per-step calls from its helper process (relay=True, the default); "
+                        "--no-relay: from threads of the training process")
     p.add_argument("--target", help="a running service (default: start one from dist/)")
     p.add_argument("--csv", help="append the rows to this CSV file")
     args = p.parse_args()

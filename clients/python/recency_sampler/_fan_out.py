@@ -298,6 +298,8 @@ class FanOut:
         def resolve() -> List[Report]:
             return self._global_reports(wait(), batches)
 
+        resolve.ready = wait.ready  # type: ignore[attr-defined]  # a relay sends it once its copy is done
+
         self.stream.send(resolve, window.first + window.count - 1)
 
     def _global_reports(self, stats: np.ndarray, batches: List[Batch]) -> List[Report]:

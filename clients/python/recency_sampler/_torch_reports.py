@@ -4,8 +4,9 @@ report() only checks metadata (shape, dtype, device) and holds the detached outp
 dozen reports the training thread concatenates compatible outputs and launches their labels (and,
 with targets, the true-class score, logsumexp, row sum and row min that losses and
 probabilities are made from, and the targets) where they are, on the stream that made them, and a
-non-blocking copy into pinned host memory; the sender thread waits on a blocking CUDA event,
-with the GIL released, and makes the reports.
+non-blocking copy into pinned host memory. With the relay (the default) the training thread
+sends the reports once the copy's CUDA event says it is done, asked without waiting at its next
+calls; with relay=False the sender thread waits on the event, with the GIL released.
 """
 import contextlib
 import math
@@ -115,7 +116,12 @@ def to_host(stats: torch.Tensor) -> Callable[[], np.ndarray]:
     numpy array. On the CPU there is nothing to wait for."""
     if stats.device.type != "cuda":
         array = stats.numpy()
-        return lambda: array
+
+        def copied() -> np.ndarray:
+            return array
+
+        copied.ready = _ready  # type: ignore[attr-defined]
+        return copied
     # The caching host allocator keeps a pinned block until the copies using it are done.
     host = torch.empty(stats.shape, dtype=stats.dtype, pin_memory=True)
     host.copy_(stats, non_blocking=True)
@@ -126,7 +132,12 @@ def to_host(stats: torch.Tensor) -> Callable[[], np.ndarray]:
         done.synchronize()  # releases the GIL
         return host.numpy()
 
+    wait.ready = done.query  # type: ignore[attr-defined]  # without waiting (the relay's training thread asks)
     return wait
+
+
+def _ready() -> bool:
+    return True
 
 
 def losses_and_probs(stats: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -170,6 +181,7 @@ def launch_deferred(items: Sequence[Any]) -> Callable[[], List[Any]]:
             else:
                 stats = stats_of(outputs, targets)
             launched.append((positions, to_host(stats)))
+    waits = [wait for _, wait in launched]
     sizes = [d.outputs.shape[1] if d.is_stats else d.outputs.shape[0] for d in items]
     heads = [(d.step, d.packed) for d in items]  # the outputs themselves are not held past the launch
 
@@ -191,4 +203,5 @@ def launch_deferred(items: Sequence[Any]) -> Callable[[], List[Any]]:
                 start += n
         return reports
 
+    finish.ready = lambda: all(wait.ready() for wait in waits)  # type: ignore[attr-defined]
     return finish

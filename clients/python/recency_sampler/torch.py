@@ -101,10 +101,11 @@ class RecencyBatchSampler(Sampler[List[int]]):
     rank calls them, as DDP loops do) or "per_rank" (every rank calls the service itself, e.g.
     without torch.distributed). ``group``: the process group of fan-out mode.
 
-    ``relay``: make the per-step calls (NextBatches, ReportPredictionsBulk) from a helper process,
-    so that gRPC's Python does not take the training thread's GIL (experimental: it cut the
-    training process's background CPU per step by about a third on the 2-core machine; whether
-    that shows in step time on a GPU machine is not measured yet, see clients/python/README.md).
+    ``relay``: the per-step calls (NextBatches, ReportPredictionsBulk) are made by a helper
+    process that the training thread drives, so no thread of the training process takes its GIL
+    (the default where os.name is "posix", for one process and for rank 0 in fan-out mode; in
+    per-rank mode only when True). False makes them from threads of this process, as does a
+    client given a ``channel``. See clients/python/README.md.
     """
 
     def __init__(self, client: SamplerClient, *, name: str, dataset_size: int, num_classes: int, batch_size: int,
@@ -113,7 +114,7 @@ class RecencyBatchSampler(Sampler[List[int]]):
                  drop_last: bool = False, rank: Optional[int] = None, world_size: Optional[int] = None,
                  prefetch: int = 64, active_bias_epsilon: Optional[float] = None, active_bias_mode: str = "sample",
                  noisy_labels: str = "ignore", mode: Optional[str] = None, group: Optional[Any] = None,
-                 relay: bool = False):
+                 relay: Optional[bool] = None):
         super().__init__()
         distributed = dist.is_available() and dist.is_initialized()
         if world_size is None:
@@ -224,8 +225,7 @@ class RecencyBatchSampler(Sampler[List[int]]):
             return
         # Metadata checks and an append; every LAUNCH_CHUNK reports a few ops (stream.send).
         stream = self.stream
-        if stream._outbox.error is not None:
-            raise stream._outbox.error
+        stream.raise_if_failed()
         served = self.ledger.find(key)
         checked = reports.check_outputs(outputs, len(served), self.num_classes, targets)
         if checked is None:

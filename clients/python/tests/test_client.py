@@ -2,6 +2,7 @@
 on every supported grpcio/protobuf pair."""
 import threading
 import time
+import warnings
 
 import grpc
 import numpy as np
@@ -140,8 +141,6 @@ def test_a_killed_and_restarted_service_is_ridden_out_with_no_report_lost_or_dou
 
 
 def test_diagnostics_tell_whether_selection_does_anything_and_warn_once_when_it_does_not(client, name):
-    import warnings
-
     from recency_sampler import EpochDiagnostics
 
     # A model that never changes its mind: after warm-up every F is 0, so P is uniform.
@@ -159,14 +158,23 @@ def test_diagnostics_tell_whether_selection_does_anything_and_warn_once_when_it_
     assert [(d.effective_sample_size_ratio, d.uncertain_share, d.uniform) for d in epochs[1:]] == [(1.0, 0.0, True)] * 2
     settled.close()
 
+    for relay in (False, True):
+        _a_changing_model_is_not_warned_about(client, f"{name}-changing-{relay}", relay)
+
+
+def _a_changing_model_is_not_warned_about(client, name, relay):
     # A model that keeps changing its mind: after two warm-up epochs most windows disagree.
     rng = np.random.default_rng(3)
-    changing = BatchStream(client, name + "-changing", **{**CONFIG, "epochs": 5, "window": 2, "warmup_epochs": 2})
-    # The check is asked from the fetch thread: an adaptive epoch's start makes no call of its
-    # own on the training thread (it would sit on the epoch boundary's critical path).
-    asked_from = []
+    changing = BatchStream(client, name, relay=relay, **{**CONFIG, "epochs": 5, "window": 2, "warmup_epochs": 2})
+    # An adaptive epoch's start makes no call of its own that the training thread waits for (it
+    # would sit on the epoch boundary's critical path): the check is asked from the fetch thread,
+    # or with the relay asked of its helper and read once answered.
+    asked_from, relayed = [], []
     ask = changing.diagnostics
     changing.diagnostics = lambda: (asked_from.append(threading.current_thread()), ask())[1]
+    if relay:
+        ask_helper = changing._relay.get_sampler
+        changing._relay.get_sampler = lambda sampler: (relayed.append(sampler), ask_helper(sampler))[1]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for _ in range(3):
@@ -174,7 +182,10 @@ def test_diagnostics_tell_whether_selection_does_anything_and_warn_once_when_it_
                 changing.report(indices, rng.integers(0, 5, len(indices)))
         changing.flush()
     assert not [w for w in caught if "uniform" in str(w.message)]
-    assert len(asked_from) == 1 and asked_from[0] is not threading.main_thread(), "asked once, the only adaptive epoch"
+    if relay:
+        assert relayed == [name] and asked_from == [], "asked once, of the helper, the only adaptive epoch"
+    else:
+        assert len(asked_from) == 1 and asked_from[0] is not threading.main_thread(), "asked once, the only adaptive epoch"
     adaptive = changing.diagnostics()[2]
     assert not adaptive.uniform and adaptive.uncertain_share > 0.5
     assert adaptive.effective_sample_size_ratio < 1 and adaptive.top_decile_draw_share > 0.1

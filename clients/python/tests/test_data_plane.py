@@ -149,7 +149,7 @@ def _thread_cpu_ticks(tid):
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
 def test_a_training_thread_reporting_every_step_wakes_the_sender_about_once_per_call(client, name):
-    stream = BatchStream(client, name, **CONFIG)
+    stream = BatchStream(client, name, relay=False, **CONFIG)  # the sender thread of relay=False
     woken = []
     original = stream._outbox._cond.wait
 
@@ -264,10 +264,11 @@ def test_labels_of_logits_and_of_integer_labels_land_as_predicted(service, clien
     sampler.close()
 
 
-def test_torch_reports_from_several_threads_all_land_once(client, name):
+@pytest.mark.parametrize("relay", [False, True])
+def test_torch_reports_from_several_threads_all_land_once(client, name, relay):
     """report() may be called from more than one thread: the reports waiting to be launched in a
-    group are neither lost nor sent twice."""
-    sampler = RecencyBatchSampler(client, name=name, **{**CONFIG, "dataset_size": 4000, "batch_size": 8})
+    group (or sent to the relay's helper) are neither lost nor sent twice."""
+    sampler = RecencyBatchSampler(client, name=name, relay=relay, **{**CONFIG, "dataset_size": 4000, "batch_size": 8})
     batches = list(sampler.batches("cpu"))
     outputs = torch.zeros(8, CONFIG["num_classes"])
     threads = [threading.Thread(target=lambda part=batches[k::4]: [sampler.report(b, outputs) for b in part]) for k in range(4)]

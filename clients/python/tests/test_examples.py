@@ -6,6 +6,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -116,13 +117,35 @@ def test_the_example_runs_without_tqdm_and_the_service_it_starts_prints_its_dash
 
 def test_the_step_overhead_benchmark_measures_both_apis_with_and_without_the_relay(service, tmp_path):
     out = tmp_path / "overhead.csv"
-    for relay in ([], ["--relay"]):
+    for relay in ([], ["--no-relay"]):
         run(sys.executable, "examples/step_overhead.py", "--target", service.target, "--steps", "12", "--pairs", "1",
             "--step-ms", "0.2", "--batch", "32", "--csv", str(out), *relay)
     rows = list(csv.DictReader(open(out)))
     assert [(r["mode"], r["api"]) for r in rows] == [("single", "loader"), ("single", "device"),
-                                                     ("single+relay", "loader"), ("single+relay", "device")]
+                                                     ("single+threads", "loader"), ("single+threads", "device")]
     for r in rows:
         assert float(r["base_ms_per_step"]) >= 0.2 and float(r["ratio"]) > 0 and int(r["pairs"]) == 1
-        assert float(r["background_cpu_us_per_step"]) > 0, "the sender and fetch threads ran"
+        if r["mode"] == "single+threads":
+            assert float(r["background_cpu_us_per_step"]) > 0, "the sender and fetch threads ran"
         assert float(r["first_batch_ms"]) > 0 and float(r["epoch_end_ms"]) > 0, "the epoch boundary's two parts"
+
+
+def test_a_script_that_forgets_to_close_its_local_service_does_not_leave_it_running():
+    # Ends without close(): the service stops at exit (else it would hold the script's output open).
+    out = subprocess.run([sys.executable, "-c", "from fashion_mnist import LocalService; "
+                          "print(LocalService().process.pid, flush=True)"],
+                         cwd=EXAMPLES, env=ENV, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    pid = int(out.stdout.strip().splitlines()[-1])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    raise AssertionError("the service outlived the script")

@@ -1,6 +1,8 @@
-"""relay=True: the per-step calls are made from a helper process. The batches and reports are
-the same as without it, errors come back with their type and fields at the next call, and the
-helper never outlives the process that started it."""
+"""relay=True: the per-step calls are made from a helper process that the training thread drives
+(the training process runs no thread of its own for them). The batches and reports are the same
+as without it, host outputs pass through shared memory and land as predicted, errors come back
+with their type and fields at the next call, and the helper never outlives the process that
+started it."""
 import json
 import os
 import signal
@@ -137,3 +139,80 @@ def test_forked_dataloader_workers_do_not_keep_the_helper_alive(client, name):
     sampler.close()  # the workers are still alive
     assert helper.returncode == 0, "the helper saw its sockets close and exited by itself (not killed after a timeout)"
     assert client.get_sampler(name).reports_received == 16
+
+
+def _stored(service, name, index):
+    import urllib.request
+
+    url = f"http://127.0.0.1:{service.http_port}/v1/samplers/{name}/samples/{index}"
+    return json.loads(urllib.request.urlopen(url, timeout=10).read())
+
+
+def test_relayed_host_outputs_pass_through_the_ring_and_land_as_predicted(service, client, name):
+    """Logits of several dtypes and layouts, numpy and torch, more bytes than the shared ring
+    holds (it wraps): each sample's stored label and loss are those of its last report."""
+    torch = pytest.importorskip("torch")
+    import threading
+
+    from recency_sampler import RecencyBatchSampler
+    from recency_sampler._relay import Ring
+
+    config = dict(dataset_size=64 * 60, num_classes=100, batch_size=64, epochs=4, warmup_epochs=1, window=2, seed=3)
+    before = set(threading.enumerate())
+    sampler = RecencyBatchSampler(client, name=name, relay=True, **config)
+    relay = sampler.stream._relay
+    assert relay.ring is not None, "Linux has memfd_create"
+    g = torch.Generator().manual_seed(11)
+    expected = {}
+    for epoch in range(4):
+        for i, batch in enumerate(sampler.batches("cpu")):
+            logits = torch.randn(len(batch), 100, generator=g) * 3
+            targets = torch.randint(0, 100, (len(batch),), generator=g)
+            kind = i % 4
+            if kind == 0:
+                outputs = logits  # float32, contiguous
+            elif kind == 1:
+                outputs = logits.half()
+                logits = outputs.double()  # what the helper will see
+            elif kind == 2:
+                outputs = logits.t().contiguous().t()  # not C-contiguous
+            else:
+                outputs = logits.numpy()
+            if i % 2:
+                sampler.report(batch, outputs, targets if kind != 3 else targets.numpy())
+                losses = torch.nn.functional.cross_entropy(logits.double(), targets, reduction="none").tolist()
+            else:
+                sampler.report(batch, outputs)
+                losses = [None] * len(batch)
+            for index, label, loss in zip(batch.indices.tolist(), logits.argmax(1).tolist(), losses):
+                expected[index] = (label, loss if loss is not None else expected.get(index, (None, None))[1])
+        assert set(threading.enumerate()) == before, "no thread of this process makes the calls"
+    sampler.flush()
+    assert relay.ring.head > Ring.SIZE, "the ring wrapped"
+    for index in list(expected)[::37]:
+        label, loss = expected[index]
+        sample = _stored(service, name, index)
+        assert sample["window"][-1] == label
+        if loss is not None:
+            assert sample["latestLoss"] == pytest.approx(loss, rel=1e-4, abs=1e-5)
+    info = client.get_sampler(name)
+    assert info.reports_received == 4 * 60
+    sampler.close()
+    assert relay.ring is None, "close() unmaps the ring"
+
+
+def test_without_a_helper_the_stream_warns_and_makes_its_calls_from_threads(client, name, monkeypatch):
+    """The relay is the default: where its helper cannot start (here an interpreter that exits at
+    once), the stream says so and works from threads; asked for explicitly, it raises."""
+    from recency_sampler._relay import RelayNotStarted
+
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    with pytest.raises(RelayNotStarted, match="did not start"):
+        BatchStream(client, name, relay=True, **CONFIG)
+    with pytest.warns(RuntimeWarning, match="made from threads of this process"):
+        stream = BatchStream(client, name, **CONFIG)
+    assert stream._relay is None and stream._calls is client
+    for batch in stream.batches():
+        stream.report(batch, np.zeros(len(batch), dtype=np.int64))
+    stream.close()
+    assert client.get_sampler(name).reports_received == 13
