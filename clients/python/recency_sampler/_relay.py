@@ -245,8 +245,10 @@ class Relay:
                                         packed=True)
         return self.call("NextBatches", request, lambda data: _batches(pb.NextBatchesResponse.FromString(data).batches))
 
-    def get_sampler(self, name: str) -> Ticket:
-        return self.call("GetSampler", pb.GetSamplerRequest(name=name), lambda data: _info(pb.Sampler.FromString(data)))
+    def get_sampler(self, name: str, convert: Callable[[Any], Any] = lambda info: info) -> Ticket:
+        """The sampler's SamplerInfo (passed through ``convert``) to come."""
+        return self.call("GetSampler", pb.GetSamplerRequest(name=name),
+                         lambda data: convert(_info(pb.Sampler.FromString(data))))
 
     def _answered(self, seq: int, block: bool) -> bool:
         frames = self._fetch

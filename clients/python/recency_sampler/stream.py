@@ -60,9 +60,9 @@ def check_targets_given(strategy: str, noisy_labels: str = "ignore") -> None:
 
 class Deferred(NamedTuple):
     """A checked report whose arithmetic (argmax, losses) is done later for many reports at once:
-    the sender thread's for host arrays, launched by the training thread in groups for torch
-    tensors (BatchStream.send). report() stays a few attribute reads and an append. ``outputs``
-    must not be modified in place afterwards."""
+    the relay's helper's (or the sender thread's) for host arrays, launched by the training
+    thread in groups for torch tensors (BatchStream.send). report() stays a few attribute reads
+    and an append. ``outputs`` must not be modified in place afterwards."""
     step: int
     packed: bytes
     outputs: Any  # a numpy array, or a detached torch tensor (or its stats, see is_stats)
@@ -480,8 +480,9 @@ class BatchStream:
         check: Optional[Tuple[int, Future]] = None
         for i, chunk in enumerate(self.fetch(start, end, rank=self.rank, world_size=self.world_size)):
             if i == 0 and chunk and chunk[0].phase == "ADAPTIVE" and not self._warned_uniform:
-                # Asked from the fetch thread, not on the epoch boundary's critical path; the
-                # warning comes once the answer is in (at the latest when the epoch ends).
+                # Asked from the fetch thread (or of the relay's helper), not on the epoch
+                # boundary's critical path; the warning comes once the answer is in (at the latest
+                # when the epoch ends).
                 check = (chunk[0].epoch, self._ask_diagnostics())
             if check is not None and check[1].done():
                 self.warn_if_uniform(check[0], check[1].result())
@@ -518,7 +519,7 @@ class BatchStream:
     def _ask_diagnostics(self) -> Any:
         """The diagnostics, asked without waiting: a Future-like whose result() is them."""
         if self._relay is not None:
-            return _Mapped(self._relay.get_sampler(self.name), lambda info: info.epochs)
+            return self._relay.get_sampler(self.name, lambda info: info.epochs)
         return self._fetcher.submit(self.diagnostics)
 
     def diagnostics(self) -> Tuple[EpochDiagnostics, ...]:
@@ -641,18 +642,6 @@ class BatchStream:
         if error is not None:
             raise error
 
-
-class _Mapped:
-    """A Future-like's result, converted."""
-
-    def __init__(self, future: Any, convert: Callable[[Any], Any]):
-        self._future, self._convert = future, convert
-
-    def done(self) -> bool:
-        return self._future.done()
-
-    def result(self) -> Any:
-        return self._convert(self._future.result())
 
 
 def _host_tensor(item: Deferred) -> bool:

@@ -174,7 +174,7 @@ def _a_changing_model_is_not_warned_about(client, name, relay):
     changing.diagnostics = lambda: (asked_from.append(threading.current_thread()), ask())[1]
     if relay:
         ask_helper = changing._relay.get_sampler
-        changing._relay.get_sampler = lambda sampler: (relayed.append(sampler), ask_helper(sampler))[1]
+        changing._relay.get_sampler = lambda sampler, *rest: (relayed.append(sampler), ask_helper(sampler, *rest))[1]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for _ in range(3):
