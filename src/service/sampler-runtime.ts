@@ -27,7 +27,18 @@ const BATCH_CACHE_SIZE = 1024;
  * step a client received is served again identically, with the same world size, its draws counted
  * once and its reports accepted. Drawing ahead (predraw) commits nothing: those batches are not
  * served yet, and are a pure function of (P, seed, step), so a crash changes none of them.
+ * Freezing ahead does commit its freeze point, as a first fetch would at the same seq.
  */
+
+/** An epoch served in this process's lifetime: what it takes to know that all its reports are in. */
+interface EpochProgress {
+  /** Steps of the epoch first served in this process. */
+  steps: number;
+  /** Their shares (step x rank): the reports the epoch is complete with. */
+  shares: number;
+  /** Reports accepted for those steps, one per (step, rank) at most. */
+  reported: number;
+}
 
 export interface GlobalBatch extends StoredBatch {
   readonly epoch: number;
@@ -66,6 +77,8 @@ export class SamplerRuntime implements InspectedSampler {
   private readonly predrawn = new Map<number, Uint32Array>();
   /** The step most recently served (the run's position); -1 before any. */
   lastServedStep = -1;
+  /** Epochs whose steps were first served in this process, until the next one is frozen. */
+  private readonly progress = new Map<number, EpochProgress>();
 
   private constructor(
     readonly stored: StoredSampler,
@@ -154,6 +167,10 @@ export class SamplerRuntime implements InspectedSampler {
     if (fresh.size > 0 || newEpochs.size > 0) this.storage.insertBatches(this.stored.id, fresh, [...newEpochs.values()]);
 
     for (const [step, batch] of fresh) {
+      const { epoch } = epochOfStep(this.config, step);
+      const progress = this.progress.get(epoch) ?? this.track(epoch);
+      progress.steps += 1;
+      progress.shares += batch.worldSize;
       this.predrawn.delete(step);
       this.remember(step, batch);
       this.state.activity.countDraws(step, batch.indices);
@@ -191,16 +208,21 @@ export class SamplerRuntime implements InspectedSampler {
   }
 
   /**
-   * Draws the first missing one of the `ahead` steps after the last one served; false when none
-   * is missing. Stays within the epoch (never across a boundary: that would freeze the next
-   * epoch's P early). Batches are a pure function of (P, seed, step), so drawing early changes no
-   * batch; it takes the draw off the request path. Older held epochs are compacted first.
+   * One unit of idle-time work; false when there is none. First freezes the next epoch once every
+   * report of this one is in (freezeAhead), then compacts older held epochs, then draws the first
+   * missing one of the `ahead` steps after the last one served. Drawing never freezes: an epoch
+   * whose P is not held yet waits (its first steps are drawn once freezeAhead or a fetch froze
+   * it). Batches are a pure function of (P, seed, step), so drawing early changes no batch; it
+   * takes the draw off the request path.
    */
   predraw(ahead: number): boolean {
+    if (this.freezeAhead()) return true;
     if (this.state.compactOlderEpochs()) return true;
     const from = this.lastServedStep + 1;
-    const { epoch } = epochOfStep(this.config, this.lastServedStep);
-    const end = Math.min(from + ahead, (epoch + 1) * stepsPerEpoch(this.config), totalSteps(this.config));
+    const total = totalSteps(this.config);
+    if (from >= total) return false;
+    const { epoch } = epochOfStep(this.config, from);
+    const end = Math.min(from + ahead, (epoch + 1) * stepsPerEpoch(this.config), total);
     if (this.predrawn.size > 4 * ahead) this.predrawn.clear(); // the run moved elsewhere
     const plan = epochPlan(this.config, epoch);
     if (plan.freezes && !this.state.held(epoch)) return false;
@@ -230,10 +252,51 @@ export class SamplerRuntime implements InspectedSampler {
     return batch;
   }
 
-  /** Applies a report that the log has just durably accepted at `seq`. */
+  /** Applies a report that the log has just durably accepted at `seq` (one per step and rank). */
   apply(seq: number, report: ReportRecord): void {
     this.state.apply(seq, report);
+    const progress = this.progress.get(epochOfStep(this.config, report.step).epoch);
+    if (progress) progress.reported += 1;
     this.lastActivityMs = this.now().getTime();
+  }
+
+  /**
+   * The epoch to freeze now, if any: the one after an epoch whose every step was first served in
+   * this process and whose every share has been reported. Its P can no longer change before its
+   * first fetch, which would freeze it at the same seq: freezing it in idle time takes the O(N)
+   * work off the epoch boundary the trainer waits at. Undefined when no epoch is complete (a
+   * restart in the epoch, a rank that does not report every step): the first fetch freezes then.
+   */
+  get epochToFreeze(): number | undefined {
+    for (const [epoch, { steps, shares, reported }] of this.progress) {
+      const next = epoch + 1;
+      const inEpoch = Math.min(stepsPerEpoch(this.config), totalSteps(this.config) - epoch * stepsPerEpoch(this.config));
+      if (steps < inEpoch || reported < shares || next >= this.config.epochs || this.state.held(next)) continue;
+      if (this.needsDistribution(epochPlan(this.config, next))) return next;
+    }
+    return undefined;
+  }
+
+  /** Freezes epochToFreeze (its freeze point committed first, as a fetch would); false if none. */
+  freezeAhead(): boolean {
+    const epoch = this.epochToFreeze;
+    if (epoch === undefined) return false;
+    this.progress.delete(epoch - 1);
+    this.distributionOf(epoch, epochPlan(this.config, epoch));
+    return true;
+  }
+
+  /** Whether serving an epoch's steps freezes its P (see draw and describe). */
+  private needsDistribution(plan: EpochPlan): boolean {
+    return plan.weightedDraws || plan.lossWeights || this.refurbishes(plan);
+  }
+
+  /** Starts counting an epoch; epochs more than two behind it are dropped (they never completed). */
+  private track(epoch: number): EpochProgress {
+    for (const old of this.progress.keys()) if (old < epoch - 2) this.progress.delete(old);
+    const progress = { steps: 0, shares: 0, reported: 0 };
+    this.progress.set(epoch, progress);
+    return progress;
   }
 
   /** Writes a snapshot when enough predictions arrived since the last one (or when forced). */

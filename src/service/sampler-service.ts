@@ -257,6 +257,10 @@ export class SamplerService {
       return { accepted: record.indices.length, duplicate: false };
     });
     for (const runtime of touched) {
+      // The epoch's last report: its successor's P is frozen in idle time, before the trainer asks
+      // for it. A turn later than predraw's: the write of this call's answer (queued after this
+      // turn) goes out first, where the freeze would hold it for the O(N) pass.
+      if (runtime.epochToFreeze !== undefined) setImmediate(() => this.schedulePredraw(runtime));
       // A snapshot falls due at the same point of every epoch (N predictions are an epoch's), the
       // last report often, whose call the epoch boundary waits for: it is written after a later
       // fetch instead (scheduleSnapshot), while the trainer trains on what it fetched. Reports

@@ -26,6 +26,6 @@ describe('drawing ahead', () => {
   it('changes no batch: every step gets the batch it gets when drawn on request', () => {
     const onRequest = run(0);
     assert.deepEqual(run(8), onRequest);
-    assert.deepEqual(run(40), onRequest, 'ahead further than an epoch (25 steps) stops at the boundary');
+    assert.deepEqual(run(40), onRequest, 'ahead further than an epoch (25 steps): it crosses a boundary only once the next P is frozen');
   });
 });

@@ -38,7 +38,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 import numpy as np
 
 from . import _proto as pb
-from .client import SamplerClient, _batches, _info
+from .client import SamplerClient, _batch_columns, _batches_from_columns, _info
 
 _HEADER = struct.Struct("<I")  # each frame: its length, then its bytes
 _OK, _ERROR = b"\0", b"\1"
@@ -243,7 +243,7 @@ class Relay:
     def next_batches(self, sampler: str, step: int, count: int, *, rank: int = 0, world_size: int = 1) -> Ticket:
         request = pb.NextBatchesRequest(sampler=sampler, step=step, count=count, rank=rank, world_size=world_size,
                                         packed=True)
-        return self.call("NextBatches", request, lambda data: _batches(pb.NextBatchesResponse.FromString(data).batches))
+        return self.call("NextBatches", request, lambda data: _batches_from_columns(pickle.loads(data)))
 
     def get_sampler(self, name: str, convert: Callable[[Any], Any] = lambda info: info) -> Ticket:
         """The sampler's SamplerInfo (passed through ``convert``) to come."""
@@ -349,6 +349,12 @@ def _gone(method: str) -> BaseException:
 
 # -- the child --------------------------------------------------------------------------------
 _REQUESTS = {"NextBatches": pb.NextBatchesRequest, "GetSampler": pb.GetSamplerRequest}
+# How the helper sends each answer: a chunk's batches as plain values (most of their decoding
+# done here), the rest as the message.
+_ANSWERS: Dict[str, Callable[[Any], bytes]] = {
+    "NextBatches": lambda answer: pickle.dumps(_batch_columns(answer.batches), protocol=pickle.HIGHEST_PROTOCOL),
+    "GetSampler": lambda answer: answer.SerializeToString(),
+}
 
 
 def _serve_calls(client: SamplerClient, frames: Frames) -> None:
@@ -360,7 +366,7 @@ def _serve_calls(client: SamplerClient, frames: Frames) -> None:
         method, _, payload = frame.partition(b"\0")
         name = method.decode()
         try:
-            answer = _OK + client._call(name, _REQUESTS[name].FromString(payload)).SerializeToString()
+            answer = _OK + _ANSWERS[name](client._call(name, _REQUESTS[name].FromString(payload)))
         except BaseException as error:  # raised again in the parent, as it was raised here
             answer = _ERROR + _pickled(error)
         try:
