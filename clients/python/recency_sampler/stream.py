@@ -576,16 +576,14 @@ class BatchStream:
         reports wait on this thread until a group of them is launched."""
         urgent = step % self.steps_per_epoch >= self.steps_per_epoch - TAIL_STEPS
         if isinstance(item, Deferred) and not isinstance(item.outputs, np.ndarray):
-            if self._relay is not None and _host_tensor(item):  # the helper does its arithmetic
-                self._outbox.put(item._replace(outputs=item.outputs.numpy(),
-                                               targets=None if item.targets is None else item.targets.numpy()), urgent)
-                return
             with self._pending_lock:  # uncontended unless reports come from several threads
                 self._pending.append(item)
                 full = len(self._pending) >= (TAIL_LAUNCH if urgent else LAUNCH_CHUNK)
             if full:
                 self._launch_pending(urgent)
             return
+        if self._pending:  # reports land in the order they were made: those waiting go first
+            self._launch_pending(urgent)
         self._outbox.put(item, urgent=urgent)
 
     def _launch_pending(self, urgent: bool) -> None:
@@ -637,15 +635,12 @@ class BatchStream:
         # report_many splits them into calls the service accepts (256 reports, 1 MiB).
         self._calls.report_many(self.name, reports, rank=self.rank, world_size=self.world_size)
 
+    @property
+    def relayed(self) -> bool:
+        """Whether a helper process makes this stream's calls (see _relay.py)."""
+        return self._relay is not None
+
     def raise_if_failed(self) -> None:
         error = self._outbox.error
         if error is not None:
             raise error
-
-
-
-def _host_tensor(item: Deferred) -> bool:
-    """A report held as a CPU tensor that numpy can view (so the relay's helper can reduce it)."""
-    outputs = item.outputs
-    return (not item.is_stats and item.stream is None and outputs.device.type == "cpu"
-            and str(outputs.dtype) not in ("torch.bfloat16", "torch.complex32"))

@@ -230,7 +230,12 @@ class RecencyBatchSampler(Sampler[List[int]]):
         checked = reports.check_outputs(outputs, len(served), self.num_classes, targets)
         if checked is None:
             self.stream.check_targets_given()
-        stream.send(Deferred(served.step, served.packed, *reports.held(outputs, checked)), served.step)
+        if stream.relayed and outputs.is_cpu and outputs.dtype is not torch.bfloat16 and outputs.numel() <= reports.DEFER_ELEMENTS:
+            # Viewed as numpy (numpy has no bfloat16): copied into the relay's ring now, reduced by its helper.
+            host = Deferred(served.step, served.packed, outputs.detach().numpy(), None if checked is None else checked.numpy())
+            stream.send(host, served.step)
+        else:
+            stream.send(Deferred(served.step, served.packed, *reports.held(outputs, checked)), served.step)
         self.ledger.reported(served)
 
     def loss_weights(self, batch: Any) -> Optional[torch.Tensor]:
