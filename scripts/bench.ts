@@ -118,9 +118,9 @@ if (run('next')) {
   client.close();
   await app.close();
 
-  // Why NextBatch cannot come near the echo while every call that draws a step commits it: the
-  // cost of that commit on this machine, one batch of b = 256 per transaction (as one NextBatch
-  // call) and 16 (as NextBatches(16)), on a database of its own.
+  // What committing served batches costs on this machine (the work an echo does not do): one batch
+  // of b = 256 per transaction (a lone NextBatch call) and 16 (NextBatches(16), or calls of one
+  // event-loop turn, which share a commit), on a database of its own.
   const storage = new SqliteStorage(join(dir, 'commit.db'), { synchronous: 'NORMAL' });
   const service = new SamplerService(storage, log);
   service.create('commit', { datasetSize: N, numClasses: 10, batchSize: 256, epochs: 100 });
@@ -132,7 +132,7 @@ if (run('next')) {
     for (let r = 0; r < 4; r++) {
       const t0 = performance.now();
       for (let i = 0; i < 400; i++) {
-        storage.insertBatches(id, new Map(Array.from({ length: perTransaction }, () => [fresh++, { worldSize: 1, indices }] as const)));
+        storage.insertBatches([{ samplerId: id, batches: new Map(Array.from({ length: perTransaction }, () => [fresh++, { worldSize: 1, indices }] as const)) }]);
       }
       runs.push(((performance.now() - t0) / (400 * perTransaction)) * 1000);
     }

@@ -5,8 +5,13 @@ import type { Rng } from './random.js';
 
 /** Scratch space for drawByRejection; one of each is enough, draws never interleave. */
 const randomBlock = new Uint32Array(1024);
-/** An open-addressing set of positions, all slots -1 between draws. */
-let seenSlots = new Int32Array(0);
+/**
+ * An open-addressing set of positions: a slot holds a position of this draw while its mark is
+ * the draw's, so a new draw empties the set by taking a new mark instead of clearing slots.
+ */
+let seenPositions = new Int32Array(0);
+let seenMarks = new Uint32Array(0);
+let drawMark = 0;
 
 /** Vose's alias method: thresholds (scaled to 2^32) and aliases for picking i with P = mass[i] / total. */
 function aliasTable(mass: Float64Array, total: number): [Float64Array, Uint32Array] {
@@ -188,8 +193,14 @@ export class FrozenDistribution {
     // of independent loads rather than a cache miss on the critical path of every pick.
     const capacity = 2 ** Math.ceil(Math.log2(count * 2 + 1));
     const mask = capacity - 1;
-    if (seenSlots.length < capacity) seenSlots = new Int32Array(capacity).fill(-1);
-    const seen = seenSlots;
+    if (seenMarks.length < capacity || drawMark === 0xffffffff) {
+      seenPositions = new Int32Array(Math.max(capacity, seenMarks.length));
+      seenMarks = new Uint32Array(seenPositions.length);
+      drawMark = 0;
+    }
+    const mark = ++drawMark;
+    const seen = seenPositions;
+    const marks = seenMarks;
     const positions = new Uint32Array(count);
     const groups = this.aliasOf.length;
     const { aliasThreshold, aliasOf, size: groupSize, memberMask: groupMask, start: groupStart } = this;
@@ -221,21 +232,15 @@ export class FrozenDistribution {
       }
       const position = groupStart[g]! + member;
       let slot = (Math.imul(position, 0x9e3779b1) >>> 0) & mask;
-      while (seen[slot] !== -1 && seen[slot] !== position) slot = (slot + 1) & mask;
-      if (seen[slot] === position) continue;
+      while (marks[slot] === mark && seen[slot] !== position) slot = (slot + 1) & mask;
+      if (marks[slot] === mark) continue;
+      marks[slot] = mark;
       seen[slot] = position;
       positions[n++] = position;
     }
     const taken = new Uint32Array(count);
     const order = this.order;
-    for (let i = 0; i < count; i++) {
-      const position = positions[i]!;
-      taken[i] = order[position]!;
-      // Leave the set empty for the next draw: clear the slots this one used.
-      let slot = (Math.imul(position, 0x9e3779b1) >>> 0) & mask;
-      while (seen[slot] !== position) slot = (slot + 1) & mask;
-      seen[slot] = -1;
-    }
+    for (let i = 0; i < count; i++) taken[i] = order[positions[i]!]!;
     return taken;
   }
 

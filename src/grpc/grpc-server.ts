@@ -44,24 +44,37 @@ export interface RunningGrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** A handler that authorizes the call, then decodes its bytes (see request-decoding.ts), then handles it. */
-function unary<Req, Res>(context: CallContext, method: string, handle: (request: Req) => Res): grpc.handleUnaryCall<Buffer, Res> {
+/**
+ * A handler that authorizes the call, then decodes its bytes (see request-decoding.ts), then
+ * handles it; a handler may answer later through a promise (calls whose commit is shared).
+ */
+function unary<Req, Res>(context: CallContext, method: string, handle: (request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Buffer, Res> {
   return (call, callback) => {
     const started = performance.now();
-    let code: grpc.status | undefined;
+    const finish = (error: unknown, response?: Res) => {
+      let code: grpc.status | undefined;
+      if (error === undefined) {
+        callback(null, response);
+      } else {
+        const status = toServiceError(error, context.log, method);
+        code = status.code;
+        callback(status);
+      }
+      context.onCall(method, statusName(code), (performance.now() - started) / 1000);
+    };
+    let answer: Res | Promise<Res>;
     try {
       const authorization = context.authorized && call.metadata.get('authorization')[0];
       if (context.authorized && !context.authorized(typeof authorization === 'string' ? authorization : undefined)) {
         throw new SamplerError('unauthenticated', 'authorization: a valid bearer token is required (metadata "authorization: Bearer <token>")');
       }
-      callback(null, handle(context.requests.decode<Req>(method, call.request)));
+      answer = handle(context.requests.decode<Req>(method, call.request));
     } catch (error) {
-      const status = toServiceError(error, context.log, method);
-      code = status.code;
-      callback(status);
-    } finally {
-      context.onCall(method, statusName(code), (performance.now() - started) / 1000);
+      finish(error);
+      return;
     }
+    if (answer instanceof Promise) answer.then((response) => finish(undefined, response), (error: unknown) => finish(error));
+    else finish(undefined, answer);
   };
 }
 
@@ -184,9 +197,9 @@ function samplerHandlers(service: SamplerService, log: Logger, requests: Request
       service.delete(r.name);
       return {};
     }),
-    NextBatch: unary(context, 'NextBatch', (r: Request<'NextBatch'>) => encodeBatch(service.nextBatch(r), r.packed)),
+    NextBatch: unary(context, 'NextBatch', async (r: Request<'NextBatch'>) => encodeBatch(await service.nextBatchGrouped(r), r.packed)),
     ReportPredictions: unary(context, 'ReportPredictions', (r: Request<'ReportPredictions'>) => service.report(decodeReport(r))),
-    NextBatches: unary(context, 'NextBatches', (r: Request<'NextBatches'>) => ({ batches: service.nextBatches(r).map((b) => encodeBatch(b, r.packed)) })),
+    NextBatches: unary(context, 'NextBatches', async (r: Request<'NextBatches'>) => ({ batches: (await service.nextBatchesGrouped(r)).map((b) => encodeBatch(b, r.packed)) })),
     ReportPredictionsBulk: unary(context, 'ReportPredictionsBulk', (r: Request<'ReportPredictionsBulk'>) => ({ results: service.reportMany(decodeReports(r.reports ?? [])) })),
   };
 }

@@ -18,7 +18,7 @@ import {
 } from '../core/strategy.js';
 import { uncertaintySummary } from '../core/uncertainty-summary.js';
 import { WeightedDistribution } from '../core/weighted-distribution.js';
-import type { EpochStats, FreezePoint, ReportRecord, Storage, StoredBatch, StoredSampler } from '../storage/storage.js';
+import type { BatchWrite, EpochStats, FreezePoint, ReportRecord, Storage, StoredBatch, StoredSampler } from '../storage/storage.js';
 
 const BATCH_CACHE_SIZE = 1024;
 
@@ -53,6 +53,18 @@ export interface GlobalBatch extends StoredBatch {
   readonly fresh: boolean;
 }
 
+/** A call's batches, drawn and described, with what must be committed before they are answered. */
+export interface PreparedServe {
+  readonly steps: readonly number[];
+  /** Steps this call serves for the first time. */
+  readonly fresh: ReadonlyMap<number, StoredBatch>;
+  /** Statistics of the epochs this call starts. */
+  readonly epochStats: readonly EpochStats[];
+  /** The rows to commit; undefined when every step was served before. */
+  readonly write: BatchWrite | undefined;
+  readonly batches: GlobalBatch[];
+}
+
 /** What the inspection views read of a sampler: nothing they could change. */
 export interface InspectedSampler {
   readonly stored: StoredSampler;
@@ -79,6 +91,9 @@ export class SamplerRuntime implements InspectedSampler {
   lastServedStep = -1;
   /** Epochs whose steps were first served in this process, until the next one is frozen. */
   private readonly progress = new Map<number, EpochProgress>();
+  /** Batches, and epochs started, of prepared calls whose commit is pending (see prepare). */
+  private readonly uncommitted = new Map<number, StoredBatch>();
+  private readonly uncommittedEpochs = new Set<number>();
 
   private constructor(
     readonly stored: StoredSampler,
@@ -124,7 +139,7 @@ export class SamplerRuntime implements InspectedSampler {
    */
   checkServable(steps: readonly number[], worldSize: number): void {
     for (const step of steps) {
-      const served = this.servedBatch(step);
+      const served = this.knownBatch(step);
       if (served && served.worldSize !== worldSize) {
         throw failedPrecondition(
           'world_size',
@@ -143,10 +158,27 @@ export class SamplerRuntime implements InspectedSampler {
    * before anything in memory changes or any batch is returned.
    */
   serve(steps: readonly number[], worldSize: number): GlobalBatch[] {
+    const call = this.prepare(steps, worldSize);
+    try {
+      if (call.write) this.storage.insertBatches([call.write]);
+      this.settle(call, true);
+    } catch (error) {
+      this.settle(call, false);
+      throw error;
+    }
+    return call.batches;
+  }
+
+  /**
+   * serve() without its commit: the batches of `steps`, with the rows a caller must commit
+   * (`write`) before it answers and then settle(). Until settled, these batches are the steps'
+   * batches for every later call (so calls committed together agree), but not for reports.
+   */
+  prepare(steps: readonly number[], worldSize: number): PreparedServe {
     const fresh = new Map<number, StoredBatch>();
     const batches = steps.map((step) => {
-      const served = this.servedBatch(step);
-      if (served) return served;
+      const known = this.knownBatch(step);
+      if (known) return known;
       // May freeze the step's epoch: its freeze point is committed before the batch.
       const batch = { worldSize, indices: this.predrawn.get(step) ?? this.draw(step) };
       fresh.set(step, batch);
@@ -155,7 +187,7 @@ export class SamplerRuntime implements InspectedSampler {
     const described = steps.map((step) => this.describe(step));
     const newEpochs = new Map<number, EpochStats>();
     for (const { epoch, plan, pressure } of described) {
-      if (!this.epochStats.has(epoch) && !newEpochs.has(epoch)) {
+      if (!this.epochStats.has(epoch) && !this.uncommittedEpochs.has(epoch) && !newEpochs.has(epoch)) {
         const { history } = this.state;
         const diagnostics = {
           ...selectionDiagnostics(plan.weightedDraws ? this.state.held(epoch) : undefined, history, meantToSelect(plan)),
@@ -164,9 +196,28 @@ export class SamplerRuntime implements InspectedSampler {
         newEpochs.set(epoch, { epoch, startedAt: this.now().toISOString(), pressure, ...uncertaintySummary(history), diagnostics });
       }
     }
-    if (fresh.size > 0 || newEpochs.size > 0) this.storage.insertBatches(this.stored.id, fresh, [...newEpochs.values()]);
+    for (const [step, batch] of fresh) this.uncommitted.set(step, batch);
+    for (const epoch of newEpochs.keys()) this.uncommittedEpochs.add(epoch);
+    const epochStats = [...newEpochs.values()];
+    return {
+      steps,
+      fresh,
+      epochStats,
+      write: fresh.size > 0 || epochStats.length > 0 ? { samplerId: this.stored.id, batches: fresh, epochStats } : undefined,
+      batches: batches.map((batch, i) => {
+        const { epoch, plan, pressure, distribution } = described[i]!;
+        const lossWeights = plan.lossWeights && distribution instanceof WeightedDistribution ? weightsOf(distribution.weights, batch.indices) : undefined;
+        return { ...batch, epoch, plan, pressure, lossWeights, refurbishedLabels: this.refurbished(epoch, plan, batch.indices), fresh: fresh.has(steps[i]!) };
+      }),
+    };
+  }
 
-    for (const [step, batch] of fresh) {
+  /** After a prepared call's write: applies it to memory if it was committed, else drops it. */
+  settle(call: PreparedServe, committed: boolean): void {
+    for (const step of call.fresh.keys()) this.uncommitted.delete(step);
+    for (const { epoch } of call.epochStats) this.uncommittedEpochs.delete(epoch);
+    if (!committed) return;
+    for (const [step, batch] of call.fresh) {
       const { epoch } = epochOfStep(this.config, step);
       const progress = this.progress.get(epoch) ?? this.track(epoch);
       progress.steps += 1;
@@ -176,14 +227,14 @@ export class SamplerRuntime implements InspectedSampler {
       this.state.activity.countDraws(step, batch.indices);
       this.highestDrawnStep = Math.max(this.highestDrawnStep, step);
     }
-    for (const stats of newEpochs.values()) this.epochStats.set(stats.epoch, stats);
-    this.lastServedStep = steps[steps.length - 1] ?? this.lastServedStep;
+    for (const stats of call.epochStats) this.epochStats.set(stats.epoch, stats);
+    this.lastServedStep = call.steps[call.steps.length - 1] ?? this.lastServedStep;
     this.lastActivityMs = this.now().getTime();
-    return batches.map((batch, i) => {
-      const { epoch, plan, pressure, distribution } = described[i]!;
-      const lossWeights = plan.lossWeights && distribution instanceof WeightedDistribution ? weightsOf(distribution.weights, batch.indices) : undefined;
-      return { ...batch, epoch, plan, pressure, lossWeights, refurbishedLabels: this.refurbished(epoch, plan, batch.indices), fresh: fresh.has(steps[i]!) };
-    });
+  }
+
+  /** A step's batch as served, or as prepared for a call whose commit is pending. */
+  private knownBatch(step: number): StoredBatch | undefined {
+    return this.servedBatch(step) ?? this.uncommitted.get(step);
   }
 
   /** Whether an epoch's batches carry refurbished labels: NOISY_LABELS_REFURBISH once P is frozen. */
@@ -227,7 +278,7 @@ export class SamplerRuntime implements InspectedSampler {
     const plan = epochPlan(this.config, epoch);
     if (plan.freezes && !this.state.held(epoch)) return false;
     for (let step = from; step < end; step++) {
-      if (this.predrawn.has(step) || this.servedBatch(step)) continue;
+      if (this.predrawn.has(step) || this.knownBatch(step)) continue;
       this.predrawn.set(step, this.draw(step));
       return true; // one per call: the caller spreads the work over event-loop turns
     }

@@ -19,7 +19,7 @@ import { shareBounds, shareOf } from '../core/shares.js';
 import { epochOfStep, type Phase } from '../core/strategy.js';
 import type { ReportRecord, Storage } from '../storage/storage.js';
 import { samplerSummary } from './sampler-inspection.js';
-import { SamplerRuntime, type InspectedSampler } from './sampler-runtime.js';
+import { SamplerRuntime, type GlobalBatch, type InspectedSampler, type PreparedServe } from './sampler-runtime.js';
 
 const MAX_STEPS_PER_CALL = 64;
 const MAX_REPORTS_PER_CALL = 256;
@@ -95,6 +95,21 @@ export interface ReportResult {
   readonly duplicate: boolean;
 }
 
+/** A checked NextBatch(es) call. */
+interface ServeCall {
+  readonly runtime: SamplerRuntime;
+  readonly steps: readonly number[];
+  readonly rank: number;
+  readonly worldSize: number;
+}
+
+interface GroupedCall {
+  readonly runtime: SamplerRuntime;
+  readonly prepared: PreparedServe;
+  /** Undefined once the batches are committed, else the commit's error. */
+  readonly answer: (error: unknown) => void;
+}
+
 export class SamplerService {
   private readonly samplers = new Map<string, SamplerRuntime>();
   private readonly now: () => Date;
@@ -102,6 +117,8 @@ export class SamplerService {
   private readonly predrawScheduled = new Set<SamplerRuntime>();
   /** Samplers whose snapshot is due, to be written once their next batches are served. */
   private readonly snapshotDue = new Set<SamplerRuntime>();
+  /** Calls of this event-loop turn waiting for their shared commit (see serveGrouped). */
+  private readonly grouped: GroupedCall[] = [];
 
   constructor(
     private readonly storage: Storage,
@@ -172,6 +189,7 @@ export class SamplerService {
 
   delete(name: string | undefined): void {
     const runtime = this.runtime('name', name);
+    this.commitGrouped();
     this.storage.deleteSampler(runtime.stored.id);
     this.samplers.delete(runtime.stored.name);
     this.snapshotDue.delete(runtime);
@@ -184,15 +202,69 @@ export class SamplerService {
 
   /** Consecutive steps for one rank: [step, step + count). */
   nextBatches(request: NextBatchRequest & { readonly count?: number | undefined }): BatchView[] {
-    const count = request.count ?? 0;
-    if (!Number.isInteger(count) || count < 1 || count > MAX_STEPS_PER_CALL) {
-      throw invalidArgument('count', `must be in [1, ${MAX_STEPS_PER_CALL}], got ${count}`);
-    }
-    return this.serve(request, count);
+    return this.serve(request, checkCount(request.count));
+  }
+
+  /**
+   * nextBatch for a server, answered once committed: the new batches of every call made in one
+   * event-loop turn are committed in one transaction after it (see serveGrouped).
+   */
+  nextBatchGrouped(request: NextBatchRequest): Promise<BatchView> {
+    return this.serveGrouped(request, 1).then((batches) => batches[0]!);
+  }
+
+  /** nextBatches for a server, answered once committed (see serveGrouped). */
+  nextBatchesGrouped(request: NextBatchRequest & { readonly count?: number | undefined }): Promise<BatchView[]> {
+    return this.serveGrouped(request, checkCount(request.count));
   }
 
   /** Checks every step before any is served: a rejected call changes nothing, in memory or on disk. */
   private serve(request: NextBatchRequest, count: number): BatchView[] {
+    this.commitGrouped();
+    const call = this.checkServe(request, count);
+    const batches = call.runtime.serve(call.steps, call.worldSize);
+    this.served(call.runtime, call.steps, batches);
+    return views(batches, call);
+  }
+
+  /**
+   * serve() with its commit shared: a call's batches are drawn now and committed after this
+   * event-loop turn, in one transaction with those of the other calls that arrived in it (under
+   * concurrent calls the commit costs more than drawing); each call is answered once it is done,
+   * all failing together if it fails. A rejected call throws at once, changing nothing.
+   */
+  private serveGrouped(request: NextBatchRequest, count: number): Promise<BatchView[]> {
+    const call = this.checkServe(request, count);
+    const prepared = call.runtime.prepare(call.steps, call.worldSize);
+    return new Promise((resolve, reject) => {
+      this.grouped.push({ runtime: call.runtime, prepared, answer: (error) => (error === undefined ? resolve(views(prepared.batches, call)) : reject(error)) });
+      if (this.grouped.length === 1) setImmediate(() => this.commitGrouped());
+    });
+  }
+
+  /**
+   * Commits the calls grouped so far and answers them. Run first by every other call and by idle
+   * work, so each sees (and the state holds) only committed batches.
+   */
+  private commitGrouped(): void {
+    if (this.grouped.length === 0) return;
+    const calls = this.grouped.splice(0);
+    const writes = calls.flatMap(({ prepared }) => (prepared.write ? [prepared.write] : []));
+    try {
+      if (writes.length > 0) this.storage.insertBatches(writes);
+    } catch (error) {
+      for (const { runtime, prepared } of calls) runtime.settle(prepared, false);
+      for (const { answer } of calls) answer(error);
+      return;
+    }
+    for (const { runtime, prepared } of calls) {
+      runtime.settle(prepared, true);
+      this.served(runtime, prepared.steps, prepared.batches);
+    }
+    for (const { answer } of calls) answer(undefined);
+  }
+
+  private checkServe(request: NextBatchRequest, count: number): ServeCall {
     const runtime = this.runtime('sampler', request.sampler);
     const config = runtime.config;
     const first = checkStep(config, request.step);
@@ -204,25 +276,16 @@ export class SamplerService {
     const rank = checkRank(request.rank, worldSize);
     const steps = Array.from({ length: count }, (_, i) => first + i);
     runtime.checkServable(steps, worldSize);
-    const batches = runtime.serve(steps, worldSize);
+    return { runtime, steps, rank, worldSize };
+  }
+
+  /** After batches are committed and applied: metrics, then idle work. */
+  private served(runtime: SamplerRuntime, steps: readonly number[], batches: readonly GlobalBatch[]): void {
     for (const batch of batches) if (batch.fresh) this.options.events?.batchServed(runtime.stored.name);
     this.schedulePredraw(runtime);
     // Not after an epoch's first batches: the trainer waits for those (and the client's next
     // fetches follow at once); after later ones it has steps in hand.
-    if (!steps.some((step) => epochOfStep(config, step).stepInEpoch === 0)) this.scheduleSnapshot(runtime);
-    return batches.map((batch, i) => {
-      const bounds = shareBounds(batch.indices.length, rank, worldSize);
-      return {
-        indices: shareOf(batch.indices, rank, worldSize),
-        step: steps[i]!,
-        epoch: batch.epoch,
-        selectionPressure: batch.pressure,
-        phase: batch.plan.phase,
-        globalBatchSize: batch.indices.length,
-        lossWeights: batch.lossWeights?.subarray(...bounds),
-        refurbishedLabels: batch.refurbishedLabels?.subarray(...bounds),
-      };
-    });
+    if (!steps.some((step) => epochOfStep(runtime.config, step).stepInEpoch === 0)) this.scheduleSnapshot(runtime);
   }
 
   /** Validates, appends durably to the log, then updates the windows; a rejected call changes nothing. */
@@ -235,6 +298,7 @@ export class SamplerService {
    * are appended in one transaction. Error fields are prefixed with `reports[i].`.
    */
   reportMany(requests: readonly ReportRequest[], prefix = 'reports'): ReportResult[] {
+    this.commitGrouped();
     if (requests.length === 0 || requests.length > MAX_REPORTS_PER_CALL) {
       throw invalidArgument(prefix, `must hold 1 to ${MAX_REPORTS_PER_CALL} reports, got ${requests.length}`);
     }
@@ -302,6 +366,7 @@ export class SamplerService {
 
   /** At shutdown: snapshot every sampler that learned something. */
   close(): void {
+    this.commitGrouped();
     for (const runtime of this.samplers.values()) this.timed(runtime, () => runtime.maybeSnapshot(0, true));
     this.closed = true;
   }
@@ -314,6 +379,7 @@ export class SamplerService {
     // work must never throw out of a callback: that would take the process down.
     setImmediate(() => {
       this.predrawScheduled.delete(runtime);
+      this.commitGrouped();
       if (this.closed || this.samplers.get(runtime.stored.name) !== runtime) return;
       try {
         if (runtime.predraw(PREDRAW_STEPS)) this.schedulePredraw(runtime);
@@ -331,6 +397,7 @@ export class SamplerService {
   private scheduleSnapshot(runtime: SamplerRuntime): void {
     if (!this.snapshotDue.delete(runtime)) return;
     setImmediate(() => {
+      this.commitGrouped();
       if (this.closed || this.samplers.get(runtime.stored.name) !== runtime) return;
       this.timed(runtime, () => runtime.maybeSnapshot(this.snapshotInterval(runtime)));
     });
@@ -354,6 +421,31 @@ export class SamplerService {
     if (!runtime) throw new SamplerError('not_found', `${field}: no sampler named ${JSON.stringify(name)}`);
     return runtime;
   }
+}
+
+function checkCount(count: number | undefined): number {
+  const value = count ?? 0;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_STEPS_PER_CALL) {
+    throw invalidArgument('count', `must be in [1, ${MAX_STEPS_PER_CALL}], got ${value}`);
+  }
+  return value;
+}
+
+/** Each global batch as the rank's share, with what the rank needs of it. */
+function views(batches: readonly GlobalBatch[], { steps, rank, worldSize }: ServeCall): BatchView[] {
+  return batches.map((batch, i) => {
+    const bounds = shareBounds(batch.indices.length, rank, worldSize);
+    return {
+      indices: shareOf(batch.indices, rank, worldSize),
+      step: steps[i]!,
+      epoch: batch.epoch,
+      selectionPressure: batch.pressure,
+      phase: batch.plan.phase,
+      globalBatchSize: batch.indices.length,
+      lossWeights: batch.lossWeights?.subarray(...bounds),
+      refurbishedLabels: batch.refurbishedLabels?.subarray(...bounds),
+    };
+  });
 }
 
 function view(runtime: SamplerRuntime): SamplerView {

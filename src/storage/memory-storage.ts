@@ -1,7 +1,7 @@
 // In-memory storage: the same contract as SQLite with no durability, for tests and for runs that
 // do not need to survive a restart (--db :memory: uses SQLite's own memory mode instead).
 import type { SamplerConfig } from '../core/sampler-config.js';
-import type { EpochStats, FreezePoint, LoggedReport, ReportRecord, Snapshot, Storage, StoredBatch, StoredSampler } from './storage.js';
+import type { BatchWrite, EpochStats, FreezePoint, LoggedReport, ReportRecord, Snapshot, Storage, StoredBatch, StoredSampler } from './storage.js';
 
 interface SamplerRecords {
   readonly sampler: StoredSampler;
@@ -48,12 +48,15 @@ export class MemoryStorage implements Storage {
     return batch && { worldSize: batch.worldSize, indices: batch.indices.slice() };
   }
 
-  insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>, epochStats: readonly EpochStats[] = []): void {
-    const stored = this.records(samplerId).batches;
-    for (const [step, batch] of batches) {
-      if (!stored.has(step)) stored.set(step, { worldSize: batch.worldSize, indices: batch.indices.slice() });
+  insertBatches(writes: readonly BatchWrite[]): void {
+    for (const { samplerId } of writes) this.records(samplerId); // all or none: fail before writing
+    for (const { samplerId, batches, epochStats = [] } of writes) {
+      const stored = this.records(samplerId).batches;
+      for (const [step, batch] of batches) {
+        if (!stored.has(step)) stored.set(step, { worldSize: batch.worldSize, indices: batch.indices.slice() });
+      }
+      for (const stats of epochStats) this.recordEpochStats(samplerId, stats);
     }
-    for (const stats of epochStats) this.recordEpochStats(samplerId, stats);
   }
 
   *batchesFrom(samplerId: number, fromStep: number): Iterable<{ step: number; indices: Uint32Array }> {

@@ -12,6 +12,7 @@ import { rowChecksum, verifyRow, type Field } from './checksum.js';
 import { StorageRefused } from './storage-refused.js';
 import { migrate } from './migrations.js';
 import type {
+  BatchWrite,
   EpochStats,
   FreezePoint,
   LoggedReport,
@@ -172,14 +173,16 @@ export class SqliteStorage implements Storage {
     return { worldSize: row.world_size, indices: fromBlob(row.indices, Uint32Array) };
   }
 
-  insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>, epochStats: readonly EpochStats[] = []): void {
+  insertBatches(writes: readonly BatchWrite[]): void {
     this.db.transaction(() => {
-      for (const [step, batch] of batches) {
-        const indices = toBlob(batch.indices);
-        this.statements.insertBatch.run(samplerId, step, batch.worldSize, indices, rowChecksum([samplerId, step, batch.worldSize, indices]));
-        this.checkpointer?.wrote(batch.indices.byteLength + 64);
+      for (const { samplerId, batches, epochStats = [] } of writes) {
+        for (const [step, batch] of batches) {
+          const indices = toBlob(batch.indices);
+          this.statements.insertBatch.run(samplerId, step, batch.worldSize, indices, rowChecksum([samplerId, step, batch.worldSize, indices]));
+          this.checkpointer?.wrote(batch.indices.byteLength + 64);
+        }
+        for (const stats of epochStats) this.recordEpochStats(samplerId, stats);
       }
-      for (const stats of epochStats) this.recordEpochStats(samplerId, stats);
     })();
   }
 

@@ -49,6 +49,13 @@ export interface EpochStats {
   readonly diagnostics?: SelectionDiagnostics;
 }
 
+/** New batches of one sampler (by step), and the statistics of the epochs they start. */
+export interface BatchWrite {
+  readonly samplerId: number;
+  readonly batches: ReadonlyMap<number, StoredBatch>;
+  readonly epochStats?: readonly EpochStats[] | undefined;
+}
+
 export interface Storage {
   loadSamplers(): StoredSampler[];
   insertSampler(name: string, config: SamplerConfig, createdAt: string): StoredSampler;
@@ -57,10 +64,10 @@ export interface Storage {
 
   findBatch(samplerId: number, step: number): StoredBatch | undefined;
   /**
-   * Writes batches, and the statistics of the epochs they start, in one transaction; a step that
-   * already has a batch keeps it.
+   * Writes batches, and the statistics of the epochs they start, of one or more samplers in one
+   * transaction, all or none; a step that already has a batch keeps it.
    */
-  insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>, epochStats?: readonly EpochStats[]): void;
+  insertBatches(writes: readonly BatchWrite[]): void;
   /** The highest step with a stored batch, or -1. */
   highestBatchStep(samplerId: number): number;
   /** Stored batches with step >= fromStep, in step order. */

@@ -1,7 +1,7 @@
 // The same storage with every write timed (the db_write_duration_seconds histogram). A class that
 // implements Storage, so the compiler names any method a change to the port leaves out here.
 import type { SamplerConfig } from '../core/sampler-config.js';
-import type { EpochStats, FreezePoint, ReportRecord, Snapshot, Storage, StoredBatch, StoredSampler } from './storage.js';
+import type { BatchWrite, EpochStats, FreezePoint, ReportRecord, Snapshot, Storage, StoredSampler } from './storage.js';
 
 export class TimedStorage implements Storage {
   constructor(
@@ -25,8 +25,8 @@ export class TimedStorage implements Storage {
   deleteSampler(id: number): void {
     this.timed('deleteSampler', () => this.storage.deleteSampler(id));
   }
-  insertBatches(samplerId: number, batches: ReadonlyMap<number, StoredBatch>, epochStats?: readonly EpochStats[]): void {
-    this.timed('insertBatches', () => this.storage.insertBatches(samplerId, batches, epochStats));
+  insertBatches(writes: readonly BatchWrite[]): void {
+    this.timed('insertBatches', () => this.storage.insertBatches(writes));
   }
   recordEpochStats(samplerId: number, stats: EpochStats): void {
     this.timed('recordEpochStats', () => this.storage.recordEpochStats(samplerId, stats));

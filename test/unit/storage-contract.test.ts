@@ -41,12 +41,25 @@ for (const [name, open] of implementations) {
       const other = s.insertSampler('b', config, 'x').id;
       assert.equal(s.findBatch(id, 3), undefined);
       assert.equal(s.highestBatchStep(id), -1);
-      s.insertBatches(id, new Map([[3, { worldSize: 2, indices: Uint32Array.of(3, 1) }], [1, { worldSize: 1, indices: Uint32Array.of(0, 2) }]]));
-      s.insertBatches(id, new Map([[3, { worldSize: 1, indices: Uint32Array.of(0, 2) }]]));
+      s.insertBatches([{ samplerId: id, batches: new Map([[3, { worldSize: 2, indices: Uint32Array.of(3, 1) }], [1, { worldSize: 1, indices: Uint32Array.of(0, 2) }]]) }]);
+      s.insertBatches([{ samplerId: id, batches: new Map([[3, { worldSize: 1, indices: Uint32Array.of(0, 2) }]]) }]);
       assert.deepEqual(s.findBatch(id, 3), { worldSize: 2, indices: Uint32Array.of(3, 1) });
       assert.deepEqual(s.findBatch(id, 1), { worldSize: 1, indices: Uint32Array.of(0, 2) });
       assert.equal(s.highestBatchStep(id), 3);
       assert.equal(s.highestBatchStep(other), -1);
+      s.close();
+    });
+
+    it('writes the batches of several samplers in one call, all or none', (t) => {
+      const s = open(t);
+      const a = s.insertSampler('a', config, 'x').id;
+      const b = s.insertSampler('b', config, 'x').id;
+      const one = (step: number, index: number) => new Map([[step, { worldSize: 1, indices: Uint32Array.of(index) }]]);
+      s.insertBatches([{ samplerId: a, batches: one(0, 4) }, { samplerId: b, batches: one(0, 5) }]);
+      assert.deepEqual([s.findBatch(a, 0)?.indices, s.findBatch(b, 0)?.indices], [Uint32Array.of(4), Uint32Array.of(5)]);
+      // A write for a sampler that does not exist fails the whole call: the first write is not kept.
+      assert.throws(() => s.insertBatches([{ samplerId: a, batches: one(1, 6) }, { samplerId: b + 100, batches: one(1, 7) }]));
+      assert.equal(s.findBatch(a, 1), undefined);
       s.close();
     });
 
@@ -102,7 +115,7 @@ for (const [name, open] of implementations) {
     it('lists stored batches from a step on, in step order, and keeps epoch statistics', (t) => {
       const s = open(t);
       const id = s.insertSampler('a', config, 'x').id;
-      s.insertBatches(id, new Map([[7, { worldSize: 1, indices: Uint32Array.of(7) }], [2, { worldSize: 1, indices: Uint32Array.of(2) }], [5, { worldSize: 2, indices: Uint32Array.of(5, 6) }]]));
+      s.insertBatches([{ samplerId: id, batches: new Map([[7, { worldSize: 1, indices: Uint32Array.of(7) }], [2, { worldSize: 1, indices: Uint32Array.of(2) }], [5, { worldSize: 2, indices: Uint32Array.of(5, 6) }]]) }]);
       assert.deepEqual([...s.batchesFrom(id, 3)].map((b) => [b.step, [...b.indices]]), [[5, [5, 6]], [7, [7]]]);
       const stats = { epoch: 1, startedAt: '2026-01-01T00:00:00.000Z', pressure: 95, meanUncertainty: 0.25, neverSeen: 3, histogram: [1, 2, 0, 0, 0, 0, 0, 0, 0, 3] };
       s.recordEpochStats(id, { ...stats, epoch: 2 });
@@ -114,7 +127,7 @@ for (const [name, open] of implementations) {
     it('deletes a sampler with everything recorded for it', (t) => {
       const s = open(t);
       const id = s.insertSampler('a', config, 'x').id;
-      s.insertBatches(id, new Map([[0, { worldSize: 1, indices: Uint32Array.of(0, 1) }]]));
+      s.insertBatches([{ samplerId: id, batches: new Map([[0, { worldSize: 1, indices: Uint32Array.of(0, 1) }]]) }]);
       s.appendReports([{ samplerId: id, report: report(0, 0, 0) }]);
       s.deleteSampler(id);
       assert.deepEqual(s.loadSamplers(), []);
