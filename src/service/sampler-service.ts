@@ -258,8 +258,14 @@ export class SamplerService {
       return;
     }
     for (const { runtime, prepared } of calls) {
-      runtime.settle(prepared, true);
-      this.served(runtime, prepared.steps, prepared.batches);
+      // Runs from setImmediate: a throw here would take the process down, and the batches are
+      // committed, so the calls are answered whatever happens after.
+      try {
+        runtime.settle(prepared, true);
+        this.served(runtime, prepared.steps, prepared.batches);
+      } catch (error) {
+        this.log.error({ err: error, sampler: runtime.stored.name }, 'applying committed batches failed');
+      }
     }
     for (const { answer } of calls) answer(undefined);
   }
