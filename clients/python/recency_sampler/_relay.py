@@ -134,8 +134,9 @@ class Frames:
 
 class Ring:
     """Host outputs on their way to the helper, in memory both processes map (a memfd): the
-    training thread copies a batch's logits in (about a microsecond for 256 x 10 floats) and
-    sends only where they are; the helper copies them out, frees the bytes and does the argmax.
+    training thread copies a numpy array's logits in, or joins a group of CPU tensors' straight
+    into a reserved block (torch.cat into a view of the map: _torch_reports.host_blocks), and sends
+    only where they are; the helper copies them out, frees the bytes and does the argmax.
     Positions count bytes written since the start, so ``pos % size`` is where they are."""
 
     SIZE = 1 << 22  # the copies wait there for a few ms at most: the helper copies them out as they come
@@ -148,10 +149,12 @@ class Ring:
         self.map.write(bytes(self.SIZE))  # the pages now, not a fault per page in the training loop
         self.head = 0  # the next byte to write
         self.tail = 0  # bytes before this the helper has freed
+        self.views: Dict[Any, Any] = {}  # the map as another library's array (Relay.ring_view), made once
 
-    def put(self, array: np.ndarray) -> Optional[Tuple[int, int]]:
-        """Copies a C-contiguous ``array`` in: (position, bytes), or None when it does not fit now."""
-        size, n = self.SIZE, array.nbytes
+    def reserve(self, n: int) -> Optional[Tuple[int, int]]:
+        """The next ``n`` bytes, for the caller to write: (position, offset in the map), or None
+        when they do not fit now."""
+        size = self.SIZE
         pos = self.head
         offset = pos % size
         if offset + n > size:  # no wrapping inside an array: skip to the start
@@ -159,11 +162,11 @@ class Ring:
             offset = 0
         if pos + n - self.tail > size:
             return None
-        self.map[offset:offset + n] = memoryview(array).cast("B")
         self.head = pos + -(-n // self.ALIGN) * self.ALIGN
-        return pos, n
+        return pos, offset
 
     def close(self) -> None:
+        self.views.clear()  # views of the map (ring_view) hold it: let them go first
         self.map.close()
         os.close(self.fd)
 
@@ -275,23 +278,48 @@ class Relay:
         self._sent += 1
         self.poll_acks()
 
+    # The most bytes one placement in the ring may take (place(), reserve()).
+    block_bytes = Ring.SIZE // 8
+
     def place(self, array: np.ndarray, send_queued: Callable[[], None]) -> Optional[Tuple[int, int, str, Tuple[int, ...]]]:
         """Copies host outputs into the ring: where they are, for a "ring" item; None when there
         is no ring or they take more than an eighth of it (send them as they are). When the ring
         is full, sends what is queued (``send_queued``) and waits for the helper to free bytes."""
-        ring = self.ring
-        if ring is None or array.nbytes > Ring.SIZE // 8 or array.dtype.hasobject:
+        if array.dtype.hasobject:
+            return None
+        where = self.reserve(array.nbytes, send_queued)
+        if where is None:
             return None
         if not array.flags.c_contiguous:
             array = np.ascontiguousarray(array)
-        placed = ring.put(array)
-        while placed is None:
+        assert self.ring is not None
+        self.ring.map[where[1]:where[1] + array.nbytes] = memoryview(array).cast("B")
+        return (where[0], array.nbytes, array.dtype.str, array.shape)
+
+    def reserve(self, size: int, send_queued: Callable[[], None]) -> Optional[Tuple[int, int]]:
+        """``size`` bytes of the ring for the caller to fill: (position, offset in the map); None
+        without a ring, or when they take more than block_bytes. When the ring is full, sends
+        what is queued (``send_queued``) and waits for the helper to free bytes."""
+        ring = self.ring
+        if ring is None or size > self.block_bytes:
+            return None
+        where = ring.reserve(size)
+        while where is None:
             send_queued()
             if self._sent == self._acked:  # nothing more will be freed
                 return None
             self._take_acks(block=True)
-            placed = ring.put(array)
-        return (*placed, array.dtype.str, array.shape)
+            where = ring.reserve(size)
+        return where
+
+    def ring_view(self, view: Callable[[Any], Any]) -> Any:
+        """``view(map)``, made once per ``view`` (torch.frombuffer: a tensor over the ring's bytes)."""
+        assert self.ring is not None
+        views = self.ring.views
+        made = views.get(view)
+        if made is None:
+            made = views[view] = view(self.ring.map)
+        return made
 
     def poll_acks(self) -> None:
         """Reads the acknowledgements that have arrived, without waiting (a poll when none has)."""
@@ -396,7 +424,7 @@ def _serve_reports(client: SamplerClient, frames: Frames, ring: Optional[mmap.mm
         try:
             messages = [receive(frame)]
             deadline = time.monotonic() + REPORT_DELAY
-            while not any(m[3] for m in messages) and sum(len(m[4]) for m in messages) < REPORT_CHUNK:
+            while not any(m[3] for m in messages) and sum(_count(m[4]) for m in messages) < REPORT_CHUNK:
                 frame = frames.next(timeout=deadline - time.monotonic())
                 if frame is None:
                     break
@@ -423,17 +451,23 @@ def _serve_reports(client: SamplerClient, frames: Frames, ring: Optional[mmap.mm
             return
 
 
+def _count(items: List[Any]) -> int:
+    """Reports in a message's items ("rows" and "ring-rows" items carry several)."""
+    return sum(len(item[1]) if item[0] in ("rows", "ring-rows") else 1 for item in items)
+
+
 def _copy_out(items: List[Any], ring: Optional[mmap.mmap]) -> Optional[int]:
-    """Replaces the message's "ring" items by "host" ones holding copies; returns the position
-    up to which the ring's bytes may be reused (None if it had none)."""
+    """Replaces the message's "ring" and "ring-rows" items by "host" and "rows" ones holding
+    copies; returns the position up to which the ring's bytes may be reused (None if it had none)."""
     freed = None
     for i, item in enumerate(items):
-        if item[0] == "ring":
-            _, step, packed, (pos, n, dtype, shape), targets = item
+        kind = item[0]
+        if kind == "ring" or kind == "ring-rows":
+            head, (pos, n, dtype, shape), targets = item[1:-2], item[-2], item[-1]
             assert ring is not None
             offset = pos % len(ring)
             outputs = np.frombuffer(ring, dtype=np.dtype(dtype), count=math.prod(shape), offset=offset).reshape(shape).copy()
-            items[i] = ("host", step, packed, outputs, targets)
+            items[i] = ("host" if kind == "ring" else "rows", *head, outputs, targets)
             freed = pos + n
     return freed
 
@@ -443,9 +477,18 @@ def _reports(items: List[Any]) -> List[Tuple[Any, ...]]:
 
     reports = []
     for item in items:
-        if item[0] == "host":
+        kind = item[0]
+        if kind == "host":
             _, step, packed, outputs, targets = item
             reports.append((step, packed, *host_predictions(outputs, targets)))
+        elif kind == "rows":  # each report reduced from its own rows, as if sent alone
+            _, heads, outputs, targets = item
+            start = 0
+            for step, packed, rows in heads:
+                end = start + rows
+                reports.append((step, packed, *host_predictions(outputs[start:end],
+                                                                None if targets is None else targets[start:end])))
+                start = end
         else:
             reports.append(item[1])
     return reports

@@ -47,6 +47,16 @@ Report = Tuple[int, bytes, Any, Optional[Any], Optional[Any], Optional[Any]]
 Resolve = Callable[[], Sequence[Report]]
 
 
+class HostRows(NamedTuple):
+    """Several reports' host outputs joined row-wise, in report order (a group of the relay's torch
+    CPU reports): ``heads`` holds (step, packed indices, rows) per report; the outputs are in the
+    relay's ring at ``where`` (position, bytes, dtype, shape), or ``outputs`` when there is none."""
+    heads: List[Tuple[int, bytes, int]]
+    outputs: Optional[np.ndarray]
+    targets: Optional[np.ndarray]
+    where: Optional[Tuple[int, int, str, Tuple[int, ...]]]
+
+
 def check_targets_given(strategy: str, noisy_labels: str = "ignore") -> None:
     """A report without targets, for a strategy that learns from losses or probabilities, or a
     sampler that compares predictions with the dataset labels."""
@@ -133,8 +143,14 @@ class Ledger:
         list, array or tensor). Indices on an accelerator are matched by length alone (reading
         them would synchronize the device). Changes nothing: see reported()."""
         unreported = self._unreported
-        if unreported and unreported[0] is key:  # the common case: reports in step order
-            return key
+        if unreported:  # the common cases first: reports in step order, of the batch or its list
+            head = unreported[0]
+            if head is key:
+                return key
+            if type(key) is list and key:
+                array = head.array
+                if array is not None and len(key) == len(array) and key[0] == array[0] and key[-1] == array[-1]:
+                    return head
         if hasattr(key, "step") and hasattr(key, "array"):
             if any(batch is key for batch in unreported):
                 return key
@@ -302,18 +318,25 @@ class RelayedOutbox:
 
     @property
     def error(self) -> Optional[BaseException]:
-        with self._lock:
-            if self._resolves:
+        """The first refused report's error, as read so far: acknowledgements are read at each group
+        sent and at flush(), not per call (a poll of a cold socket costs a few microseconds a step).
+        Reports waiting for a device are sent here once it is done (asked without waiting)."""
+        if self._resolves:
+            with self._lock:
                 self._send(force=False, urgent=False)
-            self._relay.poll_acks()
-            return self._relay.error
+        return self._relay.error
 
     def put(self, item: Any, urgent: bool = False) -> None:
         with self._lock:
             self._put(item, urgent)
 
     def _put(self, item: Any, urgent: bool) -> None:
-        if isinstance(item, Deferred):
+        if type(item) is HostRows:  # a group already, its outputs in the ring: sent now
+            self._queue.append(("rows", item.heads, item.outputs, item.targets) if item.where is None
+                               else ("ring-rows", item.heads, item.where, item.targets))
+            self._hosts += 1  # tuples in the queue (see _send)
+            self._send(force=False, urgent=urgent)
+        elif isinstance(item, Deferred):
             # Copied into the ring the helper maps (a microsecond, where an argmax here would
             # take several); the helper does the arithmetic.
             where = self._relay.place(item.outputs, self._send_queued)
@@ -326,6 +349,18 @@ class RelayedOutbox:
             self._queue.append(item)
             self._resolves += 1
             self._send(force=False, urgent=urgent)
+
+    # What host_blocks needs of the relay, with this outbox's queue sent while the ring is full.
+    @property
+    def block_bytes(self) -> int:
+        return self._relay.block_bytes
+
+    def reserve(self, size: int) -> Optional[Tuple[int, int]]:
+        with self._lock:
+            return self._relay.reserve(size, self._send_queued)
+
+    def ring_view(self, view: Callable[[Any], Any]) -> Any:
+        return self._relay.ring_view(view)
 
     def _send_queued(self) -> None:
         self._send(force=False, urgent=False)
@@ -570,29 +605,48 @@ class BatchStream:
     def check_targets_given(self) -> None:
         check_targets_given(self.strategy, self.noisy_labels)
 
+    @property
+    def targets_needed(self) -> bool:
+        """Whether a report must carry targets (check_targets_given raises without them)."""
+        return self.strategy in STRATEGIES_NEEDING_TARGETS or self.noisy_labels != "ignore"
+
     def send(self, item: Any, step: int) -> None:
         """Queues a Deferred report, or a Resolve that makes reports in the sender thread, for
         ``step`` (the last, for several): in an epoch's tail it goes without delay. Deferred torch
         reports wait on this thread until a group of them is launched."""
-        urgent = step % self.steps_per_epoch >= self.steps_per_epoch - TAIL_STEPS
         if isinstance(item, Deferred) and not isinstance(item.outputs, np.ndarray):
-            with self._pending_lock:  # uncontended unless reports come from several threads
-                self._pending.append(item)
-                full = len(self._pending) >= (TAIL_LAUNCH if urgent else LAUNCH_CHUNK)
-            if full:
-                self._launch_pending(urgent)
+            self.hold(item, step)
             return
+        urgent = step % self.steps_per_epoch >= self.steps_per_epoch - TAIL_STEPS
         if self._pending:  # reports land in the order they were made: those waiting go first
             self._launch_pending(urgent)
         self._outbox.put(item, urgent=urgent)
 
+    def hold(self, item: Deferred, step: int) -> None:
+        """Queues a Deferred torch report on this thread until a group of them is launched:
+        LAUNCH_CHUNK, or TAIL_LAUNCH in the epoch's tail (urgent then)."""
+        with self._pending_lock:  # uncontended unless reports come from several threads
+            pending = self._pending
+            pending.append(item)
+            waiting = len(pending)
+        if waiting >= TAIL_LAUNCH:
+            spe = self.steps_per_epoch
+            urgent = step % spe >= spe - TAIL_STEPS
+            if urgent or waiting >= LAUNCH_CHUNK:
+                self._launch_pending(urgent)
+
     def _launch_pending(self, urgent: bool) -> None:
         with self._pending_lock:
             items, self._pending = self._pending, []
-        if items:
-            from ._torch_reports import launch_deferred  # only reached when torch tensors were reported
+        if not items:
+            return
+        from ._torch_reports import host_blocks, launch_deferred  # only reached when torch tensors were reported
 
+        if self._relay is None:
             self._outbox.put(launch_deferred(items), urgent=urgent)
+            return
+        for block in host_blocks(items, self._outbox):
+            self._outbox.put(block if type(block) is HostRows else launch_deferred(block), urgent=urgent)
 
     def flush(self) -> None:
         """Waits until every queued report is acknowledged; raises if one failed."""

@@ -205,6 +205,68 @@ def test_relayed_host_outputs_pass_through_the_ring_and_land_as_predicted(servic
     assert relay.ring is None, "close() unmaps the ring"
 
 
+def test_cpu_tensor_reports_are_copied_into_the_ring_once_per_group_and_land_as_predicted(service, client, name):
+    """report() of a CPU tensor only checks and holds it: the training thread copies nothing per
+    step, and every LAUNCH_CHUNK reports it joins the group into the ring in one block (outputs
+    that need grad included). Each report still lands as its own prediction."""
+    torch = pytest.importorskip("torch")
+    from recency_sampler import RecencyBatchSampler
+    from recency_sampler.stream import LAUNCH_CHUNK
+
+    config = dict(dataset_size=16 * 150, num_classes=10, batch_size=16, epochs=2, warmup_epochs=1, window=2, seed=5)
+    sampler = RecencyBatchSampler(client, name=name, relay=True, **config)
+    ring = sampler.stream._relay.ring
+    weights = torch.randn(4, 10, requires_grad=True)
+    g = torch.Generator().manual_seed(2)
+    expected, heads = {}, []
+    for batch in sampler.batches("cpu"):
+        logits = torch.randn(16, 4, generator=g) @ weights  # needs grad, as a model's output does
+        sampler.report(batch, logits)
+        heads.append(ring.head)
+        expected.update(zip(batch.indices.tolist(), logits.argmax(1).tolist()))
+    group = LAUNCH_CHUNK * 16 * 10 * 4  # float32 logits of a group's reports
+    assert heads[:LAUNCH_CHUNK - 1] == [0] * (LAUNCH_CHUNK - 1), "nothing is copied at the call"
+    assert heads[LAUNCH_CHUNK - 1] == group and heads[2 * LAUNCH_CHUNK - 1] == 2 * group, "one block per group"
+    sampler.flush()
+    for index in list(expected)[::29]:
+        assert _stored(service, name, index)["window"][-1] == expected[index]
+    assert client.get_sampler(name).reports_received == 150
+    sampler.close()
+
+
+def test_the_helper_calls_once_a_call_worth_of_reports_waits_counting_those_in_groups(client, name, monkeypatch):
+    """The helper sends a call as soon as REPORT_CHUNK reports wait (without waiting out
+    REPORT_DELAY), counting each report of a group the training thread joined."""
+    import pickle
+    import socket
+    import threading
+
+    from recency_sampler import _relay, stream as stream_module
+
+    monkeypatch.setattr(stream_module, "REPORT_DELAY", 60.0)
+    chunk = stream_module.REPORT_CHUNK
+    source = BatchStream(client, name, relay=False, **{**CONFIG, "dataset_size": 16 * (chunk + 80), "epochs": 2})
+    batches = [b for _, b in zip(range(chunk), source.batches())]
+    ours, helpers = socket.socketpair()
+    helper_side = _relay.Frames(helpers)
+    worker = threading.Thread(target=_relay._serve_reports, args=(client, helper_side, None), daemon=True)
+    worker.start()
+    frames = _relay.Frames(ours)
+    for start in range(0, chunk, 32):
+        group = batches[start:start + 32]
+        outputs = np.zeros((16 * len(group), 5), dtype=np.float32)
+        heads = [(b.step, b.packed, len(b)) for b in group]
+        frames.send(pickle.dumps((name, 0, 1, False, [("rows", heads, outputs, None)])))  # none urgent
+    started = time.monotonic()
+    ack = frames.next(timeout=20.0)
+    assert ack is not None and time.monotonic() - started < 20.0, "no call until REPORT_DELAY (60 s)"
+    assert pickle.loads(ack)[:2] == ("ack", chunk // 32)
+    assert client.get_sampler(name).reports_received == chunk
+    ours.close()
+    worker.join(timeout=10)
+    source.close()
+
+
 def test_without_a_helper_the_stream_warns_and_makes_its_calls_from_threads(client, name, monkeypatch):
     """The relay is the default: where its helper cannot start (here an interpreter that exits at
     once), the stream says so and works from threads; asked for explicitly, it raises."""
