@@ -352,6 +352,10 @@ class RelayedOutbox:
 
     # What host_blocks needs of the relay, with this outbox's queue sent while the ring is full.
     @property
+    def lock(self) -> Any:
+        return self._lock
+
+    @property
     def block_bytes(self) -> int:
         return self._relay.block_bytes
 
@@ -645,8 +649,12 @@ class BatchStream:
         if self._relay is None:
             self._outbox.put(launch_deferred(items), urgent=urgent)
             return
-        for block in host_blocks(items, self._outbox):
-            self._outbox.put(block if type(block) is HostRows else launch_deferred(block), urgent=urgent)
+        # Under the outbox's lock from reserving a block of the ring to queueing it: positions reach
+        # the helper in order (it frees the ring up to the last it copied), also when several
+        # threads report.
+        with self._outbox.lock:
+            for block in host_blocks(items, self._outbox):
+                self._outbox.put(block if type(block) is HostRows else launch_deferred(block), urgent=urgent)
 
     def flush(self) -> None:
         """Waits until every queued report is acknowledged; raises if one failed."""

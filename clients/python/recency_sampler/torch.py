@@ -242,7 +242,8 @@ class RecencyBatchSampler(Sampler[List[int]]):
         if checked is None and self._targets_needed:
             stream.check_targets_given()
         if self._relayed and outputs.is_cpu and outputs.dtype is not torch.bfloat16 and outputs.numel() <= reports.DEFER_ELEMENTS:
-            # Held as they are: the training thread copies a group of them into the relay's ring at
+            # Held as they are (with their autograd graph, if any, until the group is joined: 32
+            # steps at most): the training thread copies a group of them into the relay's ring at
             # once (one join; a numpy view per report cost ~20 us of a cold cache each), and the
             # helper reduces them. numpy has no bfloat16: those take the torch path.
             stream.hold(Deferred(served.step, served.packed, outputs, checked, reports.HOST, False), served.step)

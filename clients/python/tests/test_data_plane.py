@@ -265,13 +265,21 @@ def test_labels_of_logits_and_of_integer_labels_land_as_predicted(service, clien
 
 
 @pytest.mark.parametrize("relay", [False, True])
-def test_torch_reports_from_several_threads_all_land_once(client, name, relay):
+def test_torch_reports_from_several_threads_all_land_once(service, client, name, relay):
     """report() may be called from more than one thread: the reports waiting to be launched in a
-    group (or sent to the relay's helper) are neither lost nor sent twice."""
+    group (or sent to the relay's helper, their outputs through its shared ring) are neither lost,
+    nor sent twice, nor mixed up: each sample's stored label is its own report's."""
+    import json
+    import urllib.request
+
+    classes = CONFIG["num_classes"]
     sampler = RecencyBatchSampler(client, name=name, relay=relay, **{**CONFIG, "dataset_size": 4000, "batch_size": 8})
     batches = list(sampler.batches("cpu"))
-    outputs = torch.zeros(8, CONFIG["num_classes"])
-    threads = [threading.Thread(target=lambda part=batches[k::4]: [sampler.report(b, outputs) for b in part]) for k in range(4)]
+    # Each step's logits point at its own class (step mod classes), so a report whose outputs
+    # landed under another step's indices shows.
+    outputs = {b.step: torch.nn.functional.one_hot(torch.full((8,), b.step % classes), classes).float() for b in batches}
+    threads = [threading.Thread(target=lambda part=batches[k::4]: [sampler.report(b, outputs[b.step]) for b in part])
+               for k in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -279,4 +287,8 @@ def test_torch_reports_from_several_threads_all_land_once(client, name, relay):
     sampler.flush()
     info = client.get_sampler(name)
     assert (info.reports_received, info.predictions_received) == (len(batches), 8 * len(batches))
+    for batch in batches[::23]:
+        for index in batch.indices.tolist()[:2]:
+            url = f"http://127.0.0.1:{service.http_port}/v1/samplers/{name}/samples/{index}"
+            assert json.loads(urllib.request.urlopen(url, timeout=10).read())["window"][-1] == batch.step % classes
     sampler.close()
