@@ -34,9 +34,12 @@ def _job(rank, world_size, init_file, target, out_dir, name, device, relay):
             for batch in sampler.batches(device):
                 assert batch.indices.device.type == device
                 weights = sampler.loss_weights(batch)
+                outputs = model(x[batch.indices])
+                losses = torch.nn.functional.cross_entropy(outputs, y[batch.indices], reduction="none")
                 seen[batch.step] = {"indices": batch.indices.tolist(),
-                                    "weights": None if weights is None else weights.tolist()}
-                sampler.report(batch, model(x[batch.indices]), y[batch.indices])
+                                    "weights": None if weights is None else weights.tolist(),
+                                    "labels": outputs.argmax(1).tolist(), "losses": losses.tolist()}
+                sampler.report(batch, outputs, y[batch.indices])
         state = sampler.state_dict()
         sampler.close()
     result = {"mode": sampler.mode, "seen": seen, "state": state}
@@ -76,6 +79,14 @@ def test_rank_zero_alone_calls_the_service_and_every_rank_gets_its_share(tmp_pat
             assert any(r["seen"][str(steps - 1)]["weights"] for r in results), "the adaptive epochs carried weights"
             # Every rank's prediction arrived, one report per step (from rank 0), none twice.
             assert (info.reports_received, info.predictions_received) == (steps, 3 * 150)  # reweighting serves permutations
+            # ... under its own sample: the last epoch's label and loss of each (gathered per chunk).
+            for step in range(steps - info.steps_per_epoch, steps, 2):
+                for result in results:
+                    got = result["seen"][str(step)]
+                    for index, label, loss in list(zip(got["indices"], got["labels"], got["losses"]))[:3]:
+                        url = f"http://127.0.0.1:{service.http_port}/v1/samplers/{name}/samples/{index}"
+                        stored = json.loads(urllib.request.urlopen(url, timeout=10).read())
+                        assert (stored["window"][-1], stored["latestLoss"]) == (label, pytest.approx(loss, rel=1e-4, abs=1e-5))
         assert all(r["mode"] == "fan_out" for r in results)
         assert all(r["state"] == {"name": name, "epoch": 2, "step_in_epoch": 7} for r in results)
         # Independent of the world size: 3 epochs of 7 steps in chunks of 4 is 6 NextBatches calls;
