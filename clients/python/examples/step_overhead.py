@@ -18,9 +18,10 @@ against slices of torch.randperm. With --ranks each step also all-reduces a smal
 stand-in for DDP's gradient sync) in both loops. Prints microseconds added per step, the CPU the
 training process's other threads ran per served step (Linux; rank 0's with --ranks; the relay's
 helper process's own CPU is not in it; --no-relay makes the calls from threads), the epoch
-boundary's two parts (the wait for an epoch's
-first batch, and the time from its last report() to the end, which is the reports' flush) and
-the ratio of epoch times (medians over pairs), and writes them to --csv if given.
+boundary's two parts (`first ms`, the wait for an epoch's first batch; `end ms`, the time from
+its last report() to the end, which is the reports' flush), `wait ms` (the time the loop spent
+getting the epoch's other batches from the sampler: chunks read, or waited for) and the ratio
+of epoch times (medians over pairs), and writes them to --csv if given.
 """
 import argparse
 import csv
@@ -127,19 +128,28 @@ def background_cpu() -> float:
     return total / 1e9
 
 
-def served_epoch(sampler: RecencyBatchSampler, api: str, step: Any, device: torch.device) -> Tuple[float, float, float]:
-    """Seconds for the epoch; and the two parts of the epoch boundary, in ms: the wait for the
-    first batch, and the time from the last report() to the end (the reports' flush)."""
+def served_epoch(sampler: RecencyBatchSampler, api: str, step: Any,
+                 device: torch.device) -> Tuple[float, float, float, float]:
+    """Seconds for the epoch; the two parts of the epoch boundary, in ms: the wait for the first
+    batch, and the time from the last report() to the end (the reports' flush); and the ms the
+    loop spent getting its other batches from the sampler (chunks read, or waited for)."""
     started = time.perf_counter()
-    first, last = None, started
-    for item in (sampler if api == "loader" else sampler.batches(device)):
+    first, last, waited = None, started, 0.0
+    batches = iter(sampler if api == "loader" else sampler.batches(device))
+    while True:
+        asked = time.perf_counter()
+        item = next(batches, None)
+        if item is None:
+            break
         if first is None:
             first = time.perf_counter()
+        else:
+            waited += time.perf_counter() - asked
         sampler.report(item, step(item if api == "loader" else item.indices))
         last = time.perf_counter()
     finish(device)
     ended = time.perf_counter()
-    return ended - started, ((first or ended) - started) * 1e3, (ended - last) * 1e3
+    return ended - started, ((first or ended) - started) * 1e3, (ended - last) * 1e3, waited * 1e3
 
 
 def baseline_epoch(n: int, batch: int, steps: int, api: str, step: Any, epoch: int, device: torch.device) -> float:
@@ -177,13 +187,13 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                     sampler = RecencyBatchSampler(client, name=name, dataset_size=n, num_classes=NUM_CLASSES,
                                                   batch_size=batch_size, epochs=args.pairs + 1, warmup_epochs=1,
                                                   mode=mode if world > 1 else None, relay=args.relay)
-                    base, served, background, firsts, ends = [], [], [], [], []
+                    base, served, background, firsts, ends, waits = [], [], [], [], [], []
                     for epoch in range(args.pairs + 1):
                         sampler.set_epoch(epoch)
                         # Each rank's baseline: its share of a permutation of its part of the data.
                         b = baseline_epoch(n // world, share, args.steps, api, step, epoch, device)
                         cpu = background_cpu()
-                        s, first_ms, end_ms = served_epoch(sampler, api, step, device)
+                        s, first_ms, end_ms, wait_ms = served_epoch(sampler, api, step, device)
                         cpu = background_cpu() - cpu
                         if epoch > 0:  # the first pair warms up
                             base.append(b)
@@ -191,6 +201,7 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                             background.append(cpu / args.steps * 1e6)
                             firsts.append(first_ms)
                             ends.append(end_ms)
+                            waits.append(wait_ms)
                     sampler.close()
                 ratios = [s / b for s, b in zip(served, base)]
                 added = [(s - b) / args.steps * 1e6 for s, b in zip(served, base)]
@@ -200,7 +211,8 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                              "ratio": statistics.median(ratios), "added_us_per_step": statistics.median(added),
                              "ratio_min": min(ratios), "ratio_max": max(ratios), "pairs": len(ratios),
                              "background_cpu_us_per_step": statistics.median(background),
-                             "first_batch_ms": statistics.median(firsts), "epoch_end_ms": statistics.median(ends)})
+                             "first_batch_ms": statistics.median(firsts), "epoch_end_ms": statistics.median(ends),
+                             "in_epoch_wait_ms": statistics.median(waits)})
     return rows
 
 
@@ -252,11 +264,11 @@ def main() -> None:
         if service:
             service.close()
     print(f"{'ranks':>5} {'mode':>12} {'api':>6} {'step':>14} {'batch':>5} {'base ms/step':>12} {'us/step added':>13} "
-          f"{'bg cpu us/step':>14} {'first ms':>8} {'end ms':>6} {'ratio':>6}  (min..max over pairs)")
+          f"{'bg cpu us/step':>14} {'first ms':>8} {'end ms':>6} {'wait ms':>7} {'ratio':>6}  (min..max over pairs)")
     for r in rows:
         print(f"{r['ranks']:>5} {r['mode']:>12} {r['api']:>6} {r['step']:>14} {r['batch']:>5} {r['base_ms_per_step']:>12.2f} "
               f"{r['added_us_per_step']:>13.0f} {r['background_cpu_us_per_step']:>14.0f} {r['first_batch_ms']:>8.1f} "
-              f"{r['epoch_end_ms']:>6.1f} {r['ratio']:>6.3f}  "
+              f"{r['epoch_end_ms']:>6.1f} {r['in_epoch_wait_ms']:>7.1f} {r['ratio']:>6.3f}  "
               f"({r['ratio_min']:.3f}..{r['ratio_max']:.3f}, {r['pairs']} pairs)")
     if args.csv:
         new = not os.path.exists(args.csv)

@@ -83,12 +83,14 @@ class Deferred(NamedTuple):
 
 def chunk_plan(start: int, end: int, size: int) -> List[Tuple[int, int]]:
     """(first step, count) of each NextBatches call for steps [start, end): short at the start
-    (the epoch boundary waits for it), ``size`` in between, halving towards the end (fan-out mode
-    gathers a chunk's reports when it is done: the last ones are then small)."""
-    plan, step = [], start
+    (the epoch boundary waits for it), then doubling up to ``size`` (each call is drawn while the
+    steps before it train: a call of 64 right after the first 8 kept the loop waiting at the 9th
+    step, the service drawing 64 batches of a distribution it had just frozen), halving towards
+    the end (fan-out mode gathers a chunk's reports when it is done: the last ones are then small)."""
+    plan, step, count = [], start, FIRST_CHUNK // 2
     while step < end:
         left = end - step
-        count = min(FIRST_CHUNK if step == start else size, size, left if left < 2 * FIRST_CHUNK else max(FIRST_CHUNK, left // 2))
+        count = min(2 * count, size, left if left < 2 * FIRST_CHUNK else max(FIRST_CHUNK, left // 2))
         plan.append((step, count))
         step += count
     return plan

@@ -15,7 +15,7 @@ from recency_sampler import _proto as pb  # noqa: E402
 from recency_sampler import _torch_reports as device_reports  # noqa: E402
 from recency_sampler._arrays import loss_and_true_class_prob  # noqa: E402
 from recency_sampler.client import _batch  # noqa: E402
-from recency_sampler.stream import REPORT_CHUNK, Outbox  # noqa: E402
+from recency_sampler.stream import FIRST_CHUNK, REPORT_CHUNK, Outbox, chunk_plan  # noqa: E402
 from recency_sampler.torch import StepBatch  # noqa: E402
 
 from .devices import DEVICES  # noqa: E402
@@ -36,6 +36,21 @@ def test_packed_batches_equal_the_repeated_ones_and_old_clients_are_served_as_be
     old_report = pb.ReportPredictionsRequest(sampler=name, step=1, indices=batch.indices, predicted_labels=[1] * 16)
     assert client._call("ReportPredictions", old_report).accepted == 16
     assert client.report(name, 1, batch.array, np.ones(16, dtype=np.int64)).duplicate
+
+
+@pytest.mark.parametrize("start,end,size", [(0, 235, 64), (940, 1175, 64), (5, 235, 64), (0, 1000, 16), (0, 10, 64),
+                                            (0, 3, 1), (0, 60, 64)])
+def test_an_epochs_fetches_cover_its_steps_once_starting_short_and_growing_by_at_most_double(start, end, size):
+    plan = chunk_plan(start, end, size)
+    steps = [s for first, count in plan for s in range(first, first + count)]
+    assert steps == list(range(start, end)), "every step once, in order, in calls of consecutive steps"
+    counts = [count for _, count in plan]
+    assert counts[0] <= FIRST_CHUNK and max(counts) <= size
+    # Each call is drawn while the steps before it train: one at most twice the one before keeps
+    # the loop from waiting on a large call right after the short first one (8 then 64 did).
+    assert all(b <= 2 * a for a, b in zip(counts, counts[1:])), counts
+    if end - start >= 4 * size:
+        assert size in counts, "the calls grow to the full size: few calls per epoch"
 
 
 def test_a_negative_index_is_refused_at_the_call_naming_the_field(client, name):

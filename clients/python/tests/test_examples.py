@@ -128,6 +128,8 @@ def test_the_step_overhead_benchmark_measures_both_apis_with_and_without_the_rel
         if r["mode"] == "single+threads":
             assert float(r["background_cpu_us_per_step"]) > 0, "the sender and fetch threads ran"
         assert float(r["first_batch_ms"]) > 0 and float(r["epoch_end_ms"]) > 0, "the epoch boundary's two parts"
+        assert 0 < float(r["in_epoch_wait_ms"]) < float(r["base_ms_per_step"]) * 12 * float(r["ratio"]), \
+            "the time spent getting the epoch's other batches: some, and less than the epoch"
 
 
 def test_a_script_that_forgets_to_close_its_local_service_does_not_leave_it_running():
