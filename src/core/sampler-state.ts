@@ -123,6 +123,11 @@ export class SamplerState {
     return distribution;
   }
 
+  /** The latest epoch whose distribution is held, if any. */
+  get newestHeldEpoch(): number | undefined {
+    return this.frozen.size > 0 ? Math.max(...this.frozen.keys()) : undefined;
+  }
+
   /**
    * Older held epochs serve only lagging ranks: keeps one compact (2N bytes instead of 4N). An
    * O(N) pass, for idle time; false when there was nothing to compact.

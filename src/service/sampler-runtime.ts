@@ -260,15 +260,13 @@ export class SamplerRuntime implements InspectedSampler {
 
   /**
    * One unit of idle-time work; false when there is none. First freezes the next epoch once every
-   * report of this one is in (freezeAhead), then compacts older held epochs, then draws the first
-   * missing one of the `ahead` steps after the last one served. Drawing never freezes: an epoch
-   * whose P is not held yet waits (its first steps are drawn once freezeAhead or a fetch froze
-   * it). Batches are a pure function of (P, seed, step), so drawing early changes no batch; it
-   * takes the draw off the request path.
+   * report of this one is in (freezeAhead), then draws the first missing one of the `ahead` steps
+   * after the last one served. Drawing never freezes: an epoch whose P is not held yet waits (its
+   * first steps are drawn once freezeAhead or a fetch froze it). Batches are a pure function of
+   * (P, seed, step), so drawing early changes no batch; it takes the draw off the request path.
    */
   predraw(ahead: number): boolean {
     if (this.freezeAhead()) return true;
-    if (this.state.compactOlderEpochs()) return true;
     const from = this.lastServedStep + 1;
     const total = totalSteps(this.config);
     if (from >= total) return false;
@@ -283,6 +281,16 @@ export class SamplerRuntime implements InspectedSampler {
       return true; // one per call: the caller spreads the work over event-loop turns
     }
     return false;
+  }
+
+  /**
+   * Compacts an older held epoch (an O(N) pass, see SamplerState.compactOlderEpochs) once the
+   * newest has been served: not between an epoch's last report and its successor's first fetch,
+   * which the trainer waits for. False when there is nothing to do now.
+   */
+  compactIdle(): boolean {
+    const newest = this.state.newestHeldEpoch;
+    return newest !== undefined && this.lastServedStep >= newest * stepsPerEpoch(this.config) && this.state.compactOlderEpochs();
   }
 
   private draw(step: number): Uint32Array {

@@ -25,6 +25,21 @@ const MAX_STEPS_PER_CALL = 64;
 const MAX_REPORTS_PER_CALL = 256;
 /** Steps drawn ahead of the last one served, in idle time. */
 const PREDRAW_STEPS = 8;
+/**
+ * O(N) idle work (a snapshot, a compaction) waits until no call was answered for this long (ms).
+ * grpc-js writes an answer's message and then its trailers over several event-loop turns, and a
+ * call completes only with its trailers: such work queued with setImmediate after an answer held
+ * the answer back by its whole duration (2.6 ms for a compaction at N = 60,000, on the first
+ * chunk of an epoch; a snapshot on the second).
+ */
+const QUIET_MS = 1;
+/**
+ * Event-loop turns after an answer by which grpc-js has written it out, trailers included
+ * (scripts/bench/idle-after-answer.ts: work queued 1 or 2 turns later still delayed the answer,
+ * 3 turns later not). A freeze ahead, O(N) but wanted before the next fetch arrives, waits this
+ * many turns instead of QUIET_MS.
+ */
+const ANSWER_TURNS = 3;
 
 export interface ServiceOptions {
   /** Snapshot a sampler once this many predictions arrived since its last snapshot (default: max(N, 65536)). */
@@ -33,6 +48,8 @@ export interface ServiceOptions {
   readonly now?: () => Date;
   /** Told of accepted reports and of batches served for the first time (metrics). */
   readonly events?: ServiceEvents;
+  /** O(N) idle work waits until no call was answered for this long (default QUIET_MS). */
+  readonly quietMs?: number;
 }
 
 export interface ServiceEvents {
@@ -115,6 +132,11 @@ export class SamplerService {
   private readonly now: () => Date;
   private closed = false;
   private readonly predrawScheduled = new Set<SamplerRuntime>();
+  private readonly compactionScheduled = new Set<SamplerRuntime>();
+  /** When (performance.now()) a call was last answered: O(N) idle work waits for quiet (whenQuiet). */
+  private answeredAt = Number.NEGATIVE_INFINITY;
+  /** Event-loop turns since a call was last answered, counted up to ANSWER_TURNS. */
+  private turnsSinceAnswer = ANSWER_TURNS;
   /** Samplers whose snapshot is due, to be written once their next batches are served. */
   private readonly snapshotDue = new Set<SamplerRuntime>();
   /** Calls of this event-loop turn waiting for their shared commit (see serveGrouped). */
@@ -224,6 +246,7 @@ export class SamplerService {
     const call = this.checkServe(request, count);
     const batches = call.runtime.serve(call.steps, call.worldSize);
     this.served(call.runtime, call.steps, batches);
+    this.answered();
     return views(batches, call);
   }
 
@@ -268,6 +291,7 @@ export class SamplerService {
       }
     }
     for (const { answer } of calls) answer(undefined);
+    this.answered();
   }
 
   private checkServe(request: NextBatchRequest, count: number): ServeCall {
@@ -328,9 +352,8 @@ export class SamplerService {
     });
     for (const runtime of touched) {
       // The epoch's last report: its successor's P is frozen in idle time, before the trainer asks
-      // for it. A turn later than predraw's: the write of this call's answer (queued after this
-      // turn) goes out first, where the freeze would hold it for the O(N) pass.
-      if (runtime.epochToFreeze !== undefined) setImmediate(() => this.schedulePredraw(runtime));
+      // for it, once this call's answer is written out (see schedulePredraw).
+      if (runtime.epochToFreeze !== undefined) this.schedulePredraw(runtime);
       // A snapshot falls due at the same point of every epoch (N predictions are an epoch's), the
       // last report often, whose call the epoch boundary waits for: it is written after a later
       // fetch instead (scheduleSnapshot), while the trainer trains on what it fetched. Reports
@@ -344,6 +367,7 @@ export class SamplerService {
         this.snapshotDue.add(runtime);
       }
     }
+    this.answered();
     return results;
   }
 
@@ -381,29 +405,77 @@ export class SamplerService {
     if (this.predrawScheduled.has(runtime)) return;
     this.predrawScheduled.add(runtime);
     // After this turn's I/O: the answer is on its way before the next batches are drawn.
-    // One batch a turn, so requests arriving meanwhile wait for one draw at most. Background
-    // work must never throw out of a callback: that would take the process down.
+    // One unit a turn, so requests arriving meanwhile wait for one draw at most, or for a freeze
+    // ahead, which waits until the answers just made are written out. Background work must
+    // never throw out of a callback: that would take the process down.
     setImmediate(() => {
       this.predrawScheduled.delete(runtime);
       this.commitGrouped();
       if (this.closed || this.samplers.get(runtime.stored.name) !== runtime) return;
+      if (this.turnsSinceAnswer < ANSWER_TURNS && runtime.epochToFreeze !== undefined) {
+        this.schedulePredraw(runtime);
+        return;
+      }
       try {
         if (runtime.predraw(PREDRAW_STEPS)) this.schedulePredraw(runtime);
+        else this.scheduleCompaction(runtime);
       } catch (error) {
         this.log.error({ err: error, sampler: runtime.stored.name }, 'drawing ahead failed');
       }
     });
   }
 
+  /** Notes an answer: O(N) idle work waits until it is written out (turns) or for quiet (time). */
+  private answered(): void {
+    this.answeredAt = performance.now();
+    const counting = this.turnsSinceAnswer < ANSWER_TURNS;
+    this.turnsSinceAnswer = 0;
+    if (!counting) this.countTurns();
+  }
+
+  private countTurns(): void {
+    setImmediate(() => {
+      this.turnsSinceAnswer += 1;
+      if (this.turnsSinceAnswer < ANSWER_TURNS) this.countTurns();
+    });
+  }
+
+  /** Compacts older held epochs in quiet time, one O(N) pass at a time (see compactIdle). */
+  private scheduleCompaction(runtime: SamplerRuntime): void {
+    if (this.compactionScheduled.has(runtime)) return;
+    this.compactionScheduled.add(runtime);
+    this.whenQuiet(() => {
+      this.compactionScheduled.delete(runtime);
+      if (this.closed || this.samplers.get(runtime.stored.name) !== runtime) return;
+      try {
+        if (runtime.compactIdle()) this.scheduleCompaction(runtime);
+      } catch (error) {
+        this.log.error({ err: error, sampler: runtime.stored.name }, 'compacting a held epoch failed');
+      }
+    });
+  }
+
+  /**
+   * Runs O(N) idle work once no call has been answered for QUIET_MS (the answers, trailers
+   * included, are out), after committing the grouped calls so that it sees only committed batches.
+   */
+  private whenQuiet(work: () => void): void {
+    const quiet = this.options.quietMs ?? QUIET_MS;
+    setTimeout(() => {
+      this.commitGrouped();
+      if (performance.now() - this.answeredAt < quiet) this.whenQuiet(work);
+      else work();
+    }, quiet);
+  }
+
   private snapshotInterval(runtime: SamplerRuntime): number {
     return this.options.snapshotEveryPredictions ?? Math.max(runtime.config.datasetSize, 65536);
   }
 
-  /** Writes a due snapshot after this turn: the batches just served are on their way first. */
+  /** Writes a due snapshot in quiet time: the batches just served are out first. */
   private scheduleSnapshot(runtime: SamplerRuntime): void {
     if (!this.snapshotDue.delete(runtime)) return;
-    setImmediate(() => {
-      this.commitGrouped();
+    this.whenQuiet(() => {
       if (this.closed || this.samplers.get(runtime.stored.name) !== runtime) return;
       this.timed(runtime, () => runtime.maybeSnapshot(this.snapshotInterval(runtime)));
     });
