@@ -34,6 +34,12 @@ const PREDRAW_STEPS = 8;
  */
 const QUIET_MS = 1;
 /**
+ * Under calls answered more often than QUIET_MS, O(N) idle work runs anyway after this many times
+ * QUIET_MS (50 ms by default): a snapshot must not wait for its inline fallback inside a report
+ * call, nor the older epoch stay uncompacted, on a busy service (many per-rank clients).
+ */
+const QUIET_PATIENCE = 50;
+/**
  * Event-loop turns after an answer by which grpc-js has written it out, trailers included
  * (scripts/bench/idle-after-answer.ts: work queued 1 or 2 turns later still delayed the answer,
  * 3 turns later not). A freeze ahead, O(N) but wanted before the next fetch arrives, waits this
@@ -457,13 +463,15 @@ export class SamplerService {
 
   /**
    * Runs O(N) idle work once no call has been answered for QUIET_MS (the answers, trailers
-   * included, are out), after committing the grouped calls so that it sees only committed batches.
+   * included, are out), or after QUIET_PATIENCE times that under constant calls; after
+   * committing the grouped calls, so that it sees only committed batches.
    */
-  private whenQuiet(work: () => void): void {
+  private whenQuiet(work: () => void, since = performance.now()): void {
     const quiet = this.options.quietMs ?? QUIET_MS;
     setTimeout(() => {
       this.commitGrouped();
-      if (performance.now() - this.answeredAt < quiet) this.whenQuiet(work);
+      const now = performance.now();
+      if (now - this.answeredAt < quiet && now - since < QUIET_PATIENCE * quiet) this.whenQuiet(work, since);
       else work();
     }, quiet);
   }

@@ -53,6 +53,24 @@ describe('snapshot timing', () => {
     assert.equal(snapshotAt(), 10, 'written once no call was answered for quietMs: the windows as of report 10');
   });
 
+  it('writes it in time under calls that never leave the service quiet', async (t) => {
+    const storage = new SqliteStorage(tempDbPath(t));
+    t.after(() => storage.close());
+    // Quiet means 10 ms without an answer here, so a fetch every 2 ms never leaves it quiet.
+    const service = new SamplerService(storage, log, { snapshotEveryPredictions: 200, quietMs: 10 });
+    const { id } = service.inspect(service.create('run', config).name).stored;
+    train(service, 0, 10);
+    service.nextBatches({ sampler: 'run', step: 10, count: 2 });
+    const started = performance.now();
+    for (let i = 0; storage.loadSnapshot(id) === undefined && performance.now() - started < 5000; i++) {
+      service.nextBatch({ sampler: 'run', step: 12 + (i % 48) }); // answered again once served: still an answer
+      await sleep(2);
+    }
+    const waited = performance.now() - started;
+    assert.equal(storage.loadSnapshot(id)?.seq, 10, 'written while the fetches went on, not left to an inline write');
+    assert.ok(waited < 2000, `after about 50 times quietMs (${waited.toFixed(0)} ms)`);
+  });
+
   it('writes it inline when reports go on to twice the interval without a fetch', (t) => {
     const { service, snapshotAt } = open(t);
     const served = [];
