@@ -29,8 +29,8 @@ const PREDRAW_STEPS = 8;
  * O(N) idle work (a snapshot, a compaction) waits until no call was answered for this long (ms).
  * grpc-js writes an answer's message and then its trailers over several event-loop turns, and a
  * call completes only with its trailers: such work queued with setImmediate after an answer held
- * the answer back by its whole duration (2.6 ms for a compaction at N = 60,000, on the first
- * chunk of an epoch; a snapshot on the second).
+ * the answer back by its whole duration (scripts/bench/idle-after-answer.ts; here, a compaction
+ * on an epoch's first chunk and a snapshot on its second).
  */
 const QUIET_MS = 1;
 /**
