@@ -123,6 +123,17 @@ export class SamplerState {
     return distribution;
   }
 
+  /** The epochs whose distributions are held, ascending. */
+  get heldEpochs(): number[] {
+    return [...this.frozen.keys()].sort((a, b) => a - b);
+  }
+
+  /** The held epoch that freezing `epoch` would let go, if any. */
+  letGoByFreezing(epoch: number): number | undefined {
+    if (this.frozen.has(epoch) || this.frozen.size < HELD_EPOCHS) return undefined;
+    return Math.min(...this.frozen.keys(), epoch);
+  }
+
   /** The latest epoch whose distribution is held, if any. */
   get newestHeldEpoch(): number | undefined {
     return this.frozen.size > 0 ? Math.max(...this.frozen.keys()) : undefined;

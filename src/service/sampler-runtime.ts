@@ -9,10 +9,12 @@ import type { SamplerConfig } from '../core/sampler-config.js';
 import { stepsPerEpoch, totalSteps } from '../core/schedule.js';
 import {
   adaptiveBatch,
+  distributionOf,
   epochOfStep,
   epochPlan,
   lossWeights as weightsOf,
   permutationBatch,
+  stateOf,
   type EpochDistribution,
   type EpochPlan,
 } from '../core/strategy.js';
@@ -21,6 +23,8 @@ import { WeightedDistribution } from '../core/weighted-distribution.js';
 import type { BatchWrite, EpochStats, FreezePoint, ReportRecord, Storage, StoredBatch, StoredSampler } from '../storage/storage.js';
 
 const BATCH_CACHE_SIZE = 1024;
+/** What a batch row holds instead of its indices: the batch is rebuilt (see rebuild). */
+const REBUILT = new Uint32Array(0);
 
 /*
  * A served batch is committed before any rank receives it: after a crash at any instant, every
@@ -28,6 +32,14 @@ const BATCH_CACHE_SIZE = 1024;
  * once and its reports accepted. Drawing ahead (predraw) commits nothing: those batches are not
  * served yet, and are a pure function of (P, seed, step), so a crash changes none of them.
  * Freezing ahead does commit its freeze point, as a first fetch would at the same seq.
+ *
+ * Being that pure function, a batch is committed as its step and world size alone (a row without
+ * indices) and rebuilt when read back: from its epoch's P while held (recovered from the snapshot,
+ * the log and the freeze points after a crash), else from the epoch's stored state. That state is
+ * stored in quiet time once the epoch is served (storeState); an epoch let go before that is kept
+ * in memory until it is, and at the latest until the next snapshot, which no longer holds it
+ * (after a crash before that snapshot, recovery replays the epoch and stores it as it lets it go).
+ * So no O(N) write lands in the freeze that the epoch boundary waits for.
  */
 
 /** An epoch served in this process's lifetime: what it takes to know that all its reports are in. */
@@ -94,6 +106,12 @@ export class SamplerRuntime implements InspectedSampler {
   /** Batches, and epochs started, of prepared calls whose commit is pending (see prepare). */
   private readonly uncommitted = new Map<number, StoredBatch>();
   private readonly uncommittedEpochs = new Set<number>();
+  /** Epochs whose state is stored (batches of theirs are rebuilt from it once it is let go). */
+  private readonly statesStored: Set<number>;
+  /** Epochs let go before their state was stored: kept until it is (see storeState). */
+  private readonly letGoUnstored = new Map<number, EpochDistribution>();
+  /** The distribution of an epoch no longer held, last rebuilt from its stored state. */
+  private formerEpoch: { readonly epoch: number; readonly distribution: EpochDistribution } | undefined;
 
   private constructor(
     readonly stored: StoredSampler,
@@ -103,6 +121,7 @@ export class SamplerRuntime implements InspectedSampler {
   ) {
     this.highestDrawnStep = storage.highestBatchStep(stored.id);
     this.lastServedStep = this.highestDrawnStep;
+    this.statesStored = new Set(storage.storedEpochStates(stored.id));
     for (const stats of storage.loadEpochStats(stored.id)) this.epochStats.set(stats.epoch, stats);
   }
 
@@ -119,17 +138,29 @@ export class SamplerRuntime implements InspectedSampler {
     const snapshot = storage.loadSnapshot(stored.id);
     const state = snapshot ? SamplerState.restore(stored.config, snapshot) : new SamplerState(stored.config);
     const pending: FreezePoint[] = storage.loadFreezes(stored.id).filter((f) => f.seq >= state.lastSeq && !state.held(f.epoch));
+    // An epoch the replay lets go may have been let go unstored before the crash: stored below
+    // (not while the log is being read).
+    const statesStored = new Set(storage.storedEpochStates(stored.id));
+    const letGo = new Map<number, EpochDistribution>();
+    const freeze = (epoch: number) => {
+      const dropped = state.letGoByFreezing(epoch);
+      if (dropped !== undefined && needsStoring(stored.config, dropped, statesStored)) letGo.set(dropped, state.held(dropped)!);
+      state.freeze(epoch);
+    };
     let next = 0;
     for (const report of storage.reportsAfter(stored.id, state.lastSeq)) {
-      for (; next < pending.length && (pending[next]?.seq ?? 0) < report.seq; next++) state.freeze(pending[next]!.epoch);
+      for (; next < pending.length && (pending[next]?.seq ?? 0) < report.seq; next++) freeze(pending[next]!.epoch);
       state.apply(report.seq, report);
     }
-    for (; next < pending.length; next++) state.freeze(pending[next]!.epoch);
+    for (; next < pending.length; next++) freeze(pending[next]!.epoch);
+    for (const [epoch, distribution] of letGo) storeStateOf(storage, stored.id, epoch, distribution);
+    const runtime = new SamplerRuntime(stored, storage, state, now);
     // Draws of batches written after the snapshot (counting skips the steps it already had).
     for (const { step, indices } of storage.batchesFrom(stored.id, state.activity.countedSteps.below)) {
-      state.activity.countDraws(step, indices);
+      if (!state.activity.isCounted(step)) state.activity.countDraws(step, indices.length > 0 ? indices : runtime.rebuild(step));
     }
-    return new SamplerRuntime(stored, storage, state, now);
+    runtime.formerEpoch = undefined;
+    return runtime;
   }
 
   /**
@@ -199,11 +230,14 @@ export class SamplerRuntime implements InspectedSampler {
     for (const [step, batch] of fresh) this.uncommitted.set(step, batch);
     for (const epoch of newEpochs.keys()) this.uncommittedEpochs.add(epoch);
     const epochStats = [...newEpochs.values()];
+    // Rows without indices: every batch is rebuilt from its epoch's P (see rebuild).
+    const rows = new Map<number, StoredBatch>();
+    for (const [step, { worldSize: size }] of fresh) rows.set(step, { worldSize: size, indices: REBUILT });
     return {
       steps,
       fresh,
       epochStats,
-      write: fresh.size > 0 || epochStats.length > 0 ? { samplerId: this.stored.id, batches: fresh, epochStats } : undefined,
+      write: fresh.size > 0 || epochStats.length > 0 ? { samplerId: this.stored.id, batches: rows, epochStats } : undefined,
       batches: batches.map((batch, i) => {
         const { epoch, plan, pressure, distribution } = described[i]!;
         const lossWeights = plan.lossWeights && distribution instanceof WeightedDistribution ? weightsOf(distribution.weights, batch.indices) : undefined;
@@ -284,13 +318,47 @@ export class SamplerRuntime implements InspectedSampler {
   }
 
   /**
-   * Compacts an older held epoch (an O(N) pass, see SamplerState.compactOlderEpochs) once the
-   * newest has been served: not between an epoch's last report and its successor's first fetch,
-   * which the trainer waits for. False when there is nothing to do now.
+   * One O(N) unit of quiet-time work once the newest held epoch has been served (not between an
+   * epoch's last report and its successor's first fetch, which the trainer waits for): stores a
+   * held epoch's state (see storeState), else compacts an older held epoch (see
+   * SamplerState.compactOlderEpochs). False when there is nothing to do now.
    */
   compactIdle(): boolean {
     const newest = this.state.newestHeldEpoch;
-    return newest !== undefined && this.lastServedStep >= newest * stepsPerEpoch(this.config) && this.state.compactOlderEpochs();
+    if (newest === undefined || this.lastServedStep < newest * stepsPerEpoch(this.config)) return false;
+    for (const epoch of [...this.letGoUnstored.keys(), ...this.state.heldEpochs]) if (this.storeState(epoch)) return true;
+    return this.state.compactOlderEpochs();
+  }
+
+  /**
+   * Stores a held epoch's state unless it is stored or its batches are shuffles (rebuilt from the
+   * seed alone); true when it wrote. Every epoch whose batch rows are written without indices is
+   * stored before it is let go, so its batches can always be rebuilt.
+   */
+  private storeState(epoch: number): boolean {
+    const distribution = this.state.held(epoch) ?? this.letGoUnstored.get(epoch);
+    if (!distribution || !needsStoring(this.config, epoch, this.statesStored)) return false;
+    storeStateOf(this.storage, this.stored.id, epoch, distribution);
+    this.statesStored.add(epoch);
+    this.letGoUnstored.delete(epoch);
+    return true;
+  }
+
+  /** A step's batch from its epoch's P (held, or rebuilt from its stored state), as first drawn. */
+  rebuild(step: number): Uint32Array {
+    const { epoch, stepInEpoch } = epochOfStep(this.config, step);
+    const plan = epochPlan(this.config, epoch);
+    if (!plan.weightedDraws) return permutationBatch(this.config, epoch, stepInEpoch);
+    return adaptiveBatch(this.config, step, this.state.held(epoch) ?? this.letGoUnstored.get(epoch) ?? this.formerDistribution(epoch, plan));
+  }
+
+  private formerDistribution(epoch: number, plan: EpochPlan): EpochDistribution {
+    if (this.formerEpoch?.epoch === epoch) return this.formerEpoch.distribution;
+    const state = this.storage.loadEpochState(this.stored.id, epoch);
+    if (!state) throw new Error(`epoch ${epoch}'s distribution is neither held nor stored: its batches cannot be rebuilt`);
+    const distribution = distributionOf(this.config, plan, state, this.state.history.levels.uncertainty);
+    this.formerEpoch = { epoch, distribution };
+    return distribution;
   }
 
   private draw(step: number): Uint32Array {
@@ -306,6 +374,7 @@ export class SamplerRuntime implements InspectedSampler {
     let batch = this.batchCache.get(step);
     if (!batch && step <= this.highestDrawnStep) {
       batch = this.storage.findBatch(this.stored.id, step);
+      if (batch && batch.indices.length === 0) batch = { worldSize: batch.worldSize, indices: this.rebuild(step) };
       if (batch) this.remember(step, batch);
     }
     return batch;
@@ -362,6 +431,8 @@ export class SamplerRuntime implements InspectedSampler {
   maybeSnapshot(everyPredictions: number, force = false): boolean {
     const since = this.state.predictionsSinceSnapshot;
     if (since === 0 || (!force && since < everyPredictions)) return false;
+    // The snapshot no longer holds the epochs let go: a restart from it could not replay them.
+    for (const epoch of [...this.letGoUnstored.keys()]) this.storeState(epoch);
     this.storage.writeSnapshot(this.stored.id, this.state.snapshot());
     this.state.predictionsSinceSnapshot = 0;
     return true;
@@ -374,6 +445,9 @@ export class SamplerRuntime implements InspectedSampler {
     this.state.checkHeld(epoch);
     // Batches drawn ahead from an epoch about to be let go must not be served after it is gone.
     this.predrawn.clear();
+    // An epoch let go unstored is kept until quiet time or the next snapshot stores it.
+    const letGo = this.state.letGoByFreezing(epoch);
+    if (letGo !== undefined && needsStoring(this.config, letGo, this.statesStored)) this.letGoUnstored.set(letGo, this.state.held(letGo)!);
     this.storage.recordFreeze(this.stored.id, { epoch, seq: this.state.lastSeq });
     return this.state.freeze(epoch, plan);
   }
@@ -388,3 +462,12 @@ export class SamplerRuntime implements InspectedSampler {
   }
 }
 
+/** Whether an epoch's batches need its state stored to be rebuilt once it is let go (shuffles do not). */
+function needsStoring(config: SamplerConfig, epoch: number, stored: ReadonlySet<number>): boolean {
+  return !stored.has(epoch) && epochPlan(config, epoch).weightedDraws;
+}
+
+function storeStateOf(storage: Storage, samplerId: number, epoch: number, distribution: EpochDistribution): void {
+  const state = stateOf(distribution);
+  storage.storeEpochState(samplerId, epoch, 'level' in state ? { level: state.level } : { weights: state.weights });
+}

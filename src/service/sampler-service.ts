@@ -446,7 +446,7 @@ export class SamplerService {
     });
   }
 
-  /** Compacts older held epochs in quiet time, one O(N) pass at a time (see compactIdle). */
+  /** Stores held epochs' states and compacts older ones in quiet time, one O(N) pass at a time (see compactIdle). */
   private scheduleCompaction(runtime: SamplerRuntime): void {
     if (this.compactionScheduled.has(runtime)) return;
     this.compactionScheduled.add(runtime);
@@ -456,7 +456,7 @@ export class SamplerService {
       try {
         if (runtime.compactIdle()) this.scheduleCompaction(runtime);
       } catch (error) {
-        this.log.error({ err: error, sampler: runtime.stored.name }, 'compacting a held epoch failed');
+        this.log.error({ err: error, sampler: runtime.stored.name }, 'storing or compacting a held epoch failed');
       }
     });
   }

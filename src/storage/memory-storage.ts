@@ -1,7 +1,7 @@
 // In-memory storage: the same contract as SQLite with no durability, for tests and for runs that
 // do not need to survive a restart (--db :memory: uses SQLite's own memory mode instead).
 import type { SamplerConfig } from '../core/sampler-config.js';
-import type { BatchWrite, EpochStats, FreezePoint, LoggedReport, ReportRecord, Snapshot, Storage, StoredBatch, StoredSampler } from './storage.js';
+import type { BatchWrite, EpochStats, FreezePoint, LoggedReport, ReportRecord, Snapshot, Storage, StoredBatch, StoredEpochState, StoredSampler } from './storage.js';
 
 interface SamplerRecords {
   readonly sampler: StoredSampler;
@@ -10,6 +10,7 @@ interface SamplerRecords {
   readonly reportKeys: Set<string>;
   readonly freezes: Map<number, number>;
   readonly epochStats: Map<number, EpochStats>;
+  readonly epochStates: Map<number, StoredEpochState>;
   snapshot: Snapshot | undefined;
 }
 
@@ -34,6 +35,7 @@ export class MemoryStorage implements Storage {
       reportKeys: new Set(),
       freezes: new Map(),
       epochStats: new Map(),
+      epochStates: new Map(),
       snapshot: undefined,
     });
     return sampler;
@@ -62,6 +64,20 @@ export class MemoryStorage implements Storage {
   *batchesFrom(samplerId: number, fromStep: number): Iterable<{ step: number; indices: Uint32Array }> {
     const steps = [...this.records(samplerId).batches.keys()].filter((s) => s >= fromStep).sort((a, b) => a - b);
     for (const step of steps) yield { step, indices: this.records(samplerId).batches.get(step)!.indices.slice() };
+  }
+
+  storeEpochState(samplerId: number, epoch: number, state: StoredEpochState): void {
+    const states = this.records(samplerId).epochStates;
+    if (!states.has(epoch)) states.set(epoch, 'level' in state ? { level: state.level.slice() } : { weights: state.weights.slice() });
+  }
+
+  loadEpochState(samplerId: number, epoch: number): StoredEpochState | undefined {
+    const state = this.records(samplerId).epochStates.get(epoch);
+    return state && ('level' in state ? { level: state.level.slice() } : { weights: state.weights.slice() });
+  }
+
+  storedEpochStates(samplerId: number): number[] {
+    return [...this.records(samplerId).epochStates.keys()].sort((a, b) => a - b);
   }
 
   recordEpochStats(samplerId: number, stats: EpochStats): void {

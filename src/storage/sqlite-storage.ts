@@ -20,6 +20,7 @@ import type {
   Snapshot,
   Storage,
   StoredBatch,
+  StoredEpochState,
   StoredSampler,
 } from './storage.js';
 
@@ -141,6 +142,11 @@ export class SqliteStorage implements Storage {
       batchesFrom: db.prepare<[number, number], { step: number; world_size: number; indices: Buffer; checksum: number | null }>(
         'SELECT step, world_size, indices, checksum FROM batches WHERE sampler_id = ? AND step >= ? ORDER BY step',
       ),
+      storeEpochState: db.prepare('INSERT OR IGNORE INTO epoch_states (sampler_id, epoch, kind, state, checksum) VALUES (?, ?, ?, ?, ?)'),
+      loadEpochState: db.prepare<[number, number], { kind: string; state: Buffer; checksum: number }>(
+        'SELECT kind, state, checksum FROM epoch_states WHERE sampler_id = ? AND epoch = ?',
+      ),
+      storedEpochStates: db.prepare<[number], { epoch: number }>('SELECT epoch FROM epoch_states WHERE sampler_id = ? ORDER BY epoch'),
       recordEpochStats: db.prepare('INSERT OR REPLACE INTO epoch_stats (sampler_id, epoch, stats, checksum) VALUES (?, ?, ?, ?)'),
       loadEpochStats: db.prepare<[number], { epoch: number; stats: string; checksum: number | null }>(
         'SELECT epoch, stats, checksum FROM epoch_stats WHERE sampler_id = ? ORDER BY epoch',
@@ -191,6 +197,24 @@ export class SqliteStorage implements Storage {
       verifyRow(this.path, `the batch of step ${row.step} (sampler ${samplerId})`, row.checksum, [samplerId, row.step, row.world_size, row.indices]);
       yield { step: row.step, indices: fromBlob(row.indices, Uint32Array) };
     }
+  }
+
+  storeEpochState(samplerId: number, epoch: number, state: StoredEpochState): void {
+    const [kind, data] = 'level' in state ? ['level', state.level] : ['weights', state.weights];
+    const fields = [samplerId, epoch, kind, toBlob(data)] as const;
+    this.statements.storeEpochState.run(...fields, rowChecksum(fields));
+    this.checkpointer?.wrote(data.byteLength + 64);
+  }
+
+  loadEpochState(samplerId: number, epoch: number): StoredEpochState | undefined {
+    const row = this.statements.loadEpochState.get(samplerId, epoch);
+    if (!row) return undefined;
+    verifyRow(this.path, `the state of epoch ${epoch} (sampler ${samplerId})`, row.checksum, [samplerId, epoch, row.kind, row.state]);
+    return row.kind === 'level' ? { level: fromBlob(row.state, Uint16Array) } : { weights: fromBlob(row.state, Float64Array) };
+  }
+
+  storedEpochStates(samplerId: number): number[] {
+    return this.statements.storedEpochStates.all(samplerId).map((row) => row.epoch);
   }
 
   recordEpochStats(samplerId: number, stats: EpochStats): void {

@@ -14,7 +14,11 @@ export interface StoredSampler {
   readonly createdAt: string;
 }
 
-/** A global batch as first drawn, with the world size its shares were cut for. */
+/**
+ * A global batch as first drawn, with the world size its shares were cut for. As stored, its
+ * indices may be empty: the batch is then rebuilt from its epoch's distribution (held, or a
+ * StoredEpochState), the seed and the step, which is how it was drawn.
+ */
 export interface StoredBatch {
   readonly worldSize: number;
   readonly indices: Uint32Array;
@@ -48,6 +52,13 @@ export interface EpochStats {
   /** Whether selection does anything this epoch (absent in epochs recorded by older releases). */
   readonly diagnostics?: SelectionDiagnostics;
 }
+
+/**
+ * What an adaptive epoch's distribution is rebuilt from (src/core/strategy.ts FrozenState, less
+ * what only serving needs): kept once the epoch is frozen, so that batch rows need not hold
+ * their indices (see StoredBatch).
+ */
+export type StoredEpochState = { readonly level: Uint16Array } | { readonly weights: Float64Array };
 
 /** New batches of one sampler (by step), and the statistics of the epochs they start. */
 export interface BatchWrite {
@@ -83,6 +94,12 @@ export interface Storage {
   appendReports(reports: readonly { readonly samplerId: number; readonly report: ReportRecord }[]): (number | undefined)[];
   /** Reports with seq > afterSeq, in seq order. */
   reportsAfter(samplerId: number, afterSeq: number): Iterable<LoggedReport>;
+
+  /** Keeps an epoch's state (an epoch's state never changes: a second write is ignored). */
+  storeEpochState(samplerId: number, epoch: number, state: StoredEpochState): void;
+  loadEpochState(samplerId: number, epoch: number): StoredEpochState | undefined;
+  /** The epochs whose state is kept, ascending. */
+  storedEpochStates(samplerId: number): number[];
 
   recordFreeze(samplerId: number, point: FreezePoint): void;
   loadFreezes(samplerId: number): FreezePoint[];

@@ -1,7 +1,7 @@
 // The same storage with every write timed (the db_write_duration_seconds histogram). A class that
 // implements Storage, so the compiler names any method a change to the port leaves out here.
 import type { SamplerConfig } from '../core/sampler-config.js';
-import type { BatchWrite, EpochStats, FreezePoint, ReportRecord, Snapshot, Storage, StoredSampler } from './storage.js';
+import type { BatchWrite, EpochStats, FreezePoint, ReportRecord, Snapshot, Storage, StoredEpochState, StoredSampler } from './storage.js';
 
 export class TimedStorage implements Storage {
   constructor(
@@ -34,6 +34,9 @@ export class TimedStorage implements Storage {
   appendReports(reports: readonly { readonly samplerId: number; readonly report: ReportRecord }[]): (number | undefined)[] {
     return this.timed('appendReports', () => this.storage.appendReports(reports));
   }
+  storeEpochState(samplerId: number, epoch: number, state: StoredEpochState): void {
+    this.timed('storeEpochState', () => this.storage.storeEpochState(samplerId, epoch, state));
+  }
   recordFreeze(samplerId: number, point: FreezePoint): void {
     this.timed('recordFreeze', () => this.storage.recordFreeze(samplerId, point));
   }
@@ -59,6 +62,12 @@ export class TimedStorage implements Storage {
   }
   reportsAfter(samplerId: number, afterSeq: number) {
     return this.storage.reportsAfter(samplerId, afterSeq);
+  }
+  loadEpochState(samplerId: number, epoch: number) {
+    return this.storage.loadEpochState(samplerId, epoch);
+  }
+  storedEpochStates(samplerId: number) {
+    return this.storage.storedEpochStates(samplerId);
   }
   loadFreezes(samplerId: number) {
     return this.storage.loadFreezes(samplerId);

@@ -104,9 +104,11 @@ describe('freezing ahead', () => {
     assert.equal(run.runtime.compactIdle(), false, 'not between epoch 2\'s last report and epoch 3\'s first fetch');
     assert.equal(older.isCompact, false);
     run.runtime.serve([30], WORLD);
-    assert.equal(run.runtime.compactIdle(), true);
+    // Units of quiet-time work: the held epochs' states stored (once each), then the compaction.
+    let units = 0;
+    while (run.runtime.compactIdle()) assert.ok(++units <= 3, 'more units than two stores and a compaction');
     assert.equal(older.isCompact, true, 'epoch 2 kept in 2N bytes once epoch 3 is served');
-    assert.equal(run.runtime.compactIdle(), false, 'nothing left to compact');
+    assert.deepEqual(run.storage.storedEpochStates(run.runtime.stored.id), [2, 3]);
   });
 
   it('is scheduled by the service after the report that completes an epoch', async () => {

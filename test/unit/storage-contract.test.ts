@@ -124,15 +124,34 @@ for (const [name, open] of implementations) {
       s.close();
     });
 
+    it('keeps each epoch state as first stored (levels or weights), and a batch row without indices', (t) => {
+      const s = open(t);
+      const id = s.insertSampler('a', config, 'x').id;
+      const level = Uint16Array.of(0, 3, 3, 1);
+      s.storeEpochState(id, 11, { weights: Float64Array.of(0.5, 1, 2, 0.25) });
+      s.storeEpochState(id, 10, { level });
+      level[0] = 9; // stored, not referenced
+      s.storeEpochState(id, 10, { level: Uint16Array.of(1, 1, 1, 1) }); // an epoch's state never changes
+      assert.deepEqual(s.storedEpochStates(id), [10, 11]);
+      assert.deepEqual(s.loadEpochState(id, 10), { level: Uint16Array.of(0, 3, 3, 1) });
+      assert.deepEqual(s.loadEpochState(id, 11), { weights: Float64Array.of(0.5, 1, 2, 0.25) });
+      assert.equal(s.loadEpochState(id, 12), undefined);
+      s.insertBatches([{ samplerId: id, batches: new Map([[3, { worldSize: 2, indices: new Uint32Array(0) }]]) }]);
+      assert.deepEqual(s.findBatch(id, 3), { worldSize: 2, indices: new Uint32Array(0) });
+      s.close();
+    });
+
     it('deletes a sampler with everything recorded for it', (t) => {
       const s = open(t);
       const id = s.insertSampler('a', config, 'x').id;
       s.insertBatches([{ samplerId: id, batches: new Map([[0, { worldSize: 1, indices: Uint32Array.of(0, 1) }]]) }]);
+      s.storeEpochState(id, 10, { level: Uint16Array.of(0, 1, 0, 1) });
       s.appendReports([{ samplerId: id, report: report(0, 0, 0) }]);
       s.deleteSampler(id);
       assert.deepEqual(s.loadSamplers(), []);
       const again = s.insertSampler('a', config, 'x').id;
       assert.equal(s.findBatch(again, 0), undefined);
+      assert.deepEqual(s.storedEpochStates(again), []);
       assert.deepEqual([...s.reportsAfter(again, 0)], []);
       s.close();
     });
