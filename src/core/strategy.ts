@@ -48,6 +48,10 @@ export function epochPlan(config: SamplerConfig, epoch: number): EpochPlan {
   return { phase: 'ADAPTIVE', pressure: selectionPressure(epoch, config), freezes: true, weightedDraws: true, lossWeights: false };
 }
 
+// The two functions below are part of the file format: stored batch rows hold no indices and are
+// rebuilt with them (src/DESIGN.md, "A batch row holds no indices"). Changing what they return
+// for a given input changes batches already served.
+
 /** Batch `stepInEpoch` of the epoch's seeded permutation: every sample once per epoch. */
 export function permutationBatch(config: SamplerConfig, epoch: number, stepInEpoch: number): Uint32Array {
   const permutation = new SeededPermutation(config.datasetSize, config.seed, PERMUTATION_STREAM, epoch);
