@@ -445,10 +445,10 @@ export class SamplerRuntime implements InspectedSampler {
     this.state.checkHeld(epoch);
     // Batches drawn ahead from an epoch about to be let go must not be served after it is gone.
     this.predrawn.clear();
-    // An epoch let go unstored is kept until quiet time or the next snapshot stores it.
     const letGo = this.state.letGoByFreezing(epoch);
-    if (letGo !== undefined && needsStoring(this.config, letGo, this.statesStored)) this.letGoUnstored.set(letGo, this.state.held(letGo)!);
     this.storage.recordFreeze(this.stored.id, { epoch, seq: this.state.lastSeq });
+    // An epoch let go unstored is kept until quiet time or the next snapshot stores it.
+    if (letGo !== undefined && needsStoring(this.config, letGo, this.statesStored)) this.letGoUnstored.set(letGo, this.state.held(letGo)!);
     return this.state.freeze(epoch, plan);
   }
 
