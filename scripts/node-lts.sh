@@ -7,6 +7,7 @@ node_bin() {
   local dir=${XDG_CACHE_HOME:-$HOME/.cache}/recency-sampler/node-$1
   if [ ! -x "$dir/node_modules/.bin/node" ]; then
     echo "== installing Node $1 from the npm package node@$1 (once) into $dir" >&2
+    mkdir -p "$(dirname "$dir")"  # a fresh machine has no cache directory for the log yet
     npm install --no-audit --no-fund --prefix "$dir" "node@$1" >"$dir.log" 2>&1 || { cat "$dir.log" >&2; return 1; }
   fi
   local cli_dir="" node headers candidate

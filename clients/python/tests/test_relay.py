@@ -190,7 +190,8 @@ def test_relayed_host_outputs_pass_through_the_ring_and_land_as_predicted(servic
                 losses = [None] * len(batch)
             for index, label, loss in zip(batch.indices.tolist(), logits.argmax(1).tolist(), losses):
                 expected[index] = (label, loss if loss is not None else expected.get(index, (None, None))[1])
-        assert set(threading.enumerate()) == before, "no thread of this process makes the calls"
+        # Threads of earlier tests may end meanwhile (a stopped queue feeder): only new ones count.
+        assert set(threading.enumerate()) - before == set(), "no thread of this process makes the calls"
     sampler.flush()
     assert relay.ring.head > Ring.SIZE, "the ring wrapped"
     for index in list(expected)[::37]:
