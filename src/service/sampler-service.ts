@@ -272,11 +272,11 @@ export class SamplerService {
   }
 
   /**
-   * Commits the calls grouped so far and answers them. Run first by every other call and by idle
-   * work, so each sees (and the state holds) only committed batches.
+   * Commits the calls grouped so far and answers them (true if there were any). Run first by every
+   * other call and by idle work, so each sees (and the state holds) only committed batches.
    */
-  private commitGrouped(): void {
-    if (this.grouped.length === 0) return;
+  private commitGrouped(): boolean {
+    if (this.grouped.length === 0) return false;
     const calls = this.grouped.splice(0);
     const writes = calls.flatMap(({ prepared }) => (prepared.write ? [prepared.write] : []));
     try {
@@ -284,7 +284,7 @@ export class SamplerService {
     } catch (error) {
       for (const { runtime, prepared } of calls) runtime.settle(prepared, false);
       for (const { answer } of calls) answer(error);
-      return;
+      return true;
     }
     for (const { runtime, prepared } of calls) {
       // Runs from setImmediate: a throw here would take the process down, and the batches are
@@ -298,6 +298,7 @@ export class SamplerService {
     }
     for (const { answer } of calls) answer(undefined);
     this.answered();
+    return true;
   }
 
   private checkServe(request: NextBatchRequest, count: number): ServeCall {
@@ -416,9 +417,11 @@ export class SamplerService {
     // never throw out of a callback: that would take the process down.
     setImmediate(() => {
       this.predrawScheduled.delete(runtime);
-      this.commitGrouped();
+      // Calls committed here are answered in this callback's microtasks, after it returns: a draw
+      // now would hold their answers back, so it waits a turn.
+      const answering = this.commitGrouped();
       if (this.closed || this.samplers.get(runtime.stored.name) !== runtime) return;
-      if (this.turnsSinceAnswer < ANSWER_TURNS && runtime.epochToFreeze !== undefined) {
+      if (answering || (this.turnsSinceAnswer < ANSWER_TURNS && runtime.epochToFreeze !== undefined)) {
         this.schedulePredraw(runtime);
         return;
       }

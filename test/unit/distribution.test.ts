@@ -87,6 +87,23 @@ describe('FrozenDistribution (spec section 3)', () => {
     assert.equal(p, d.probabilityOfLevel(2));
   });
 
+  it('draws the same batches when a freeze reuses the grouping array a compacted epoch gave up', () => {
+    const older = levels();
+    const newer = Uint16Array.from(older, (l, i) => (i % 3 === 0 ? 2 : l === 2 ? 0 : l)); // other groups, same N
+    const drawsOf = (d: FrozenDistribution) => [d.draw(20, new Rng(5, 1)), d.draw(150, new Rng(5, 2)), d.draw(200, new Rng(5, 3))];
+    const reference = drawsOf(new FrozenDistribution(newer, F, 30)); // a freshly allocated array
+    const d = new FrozenDistribution(older, F, 30);
+    const before = drawsOf(d);
+    d.compact(); // gives its grouping array up for the next freeze of N = 200
+    const next = new FrozenDistribution(newer, F, 30);
+    assert.deepEqual(drawsOf(next), reference);
+    assert.deepEqual(next.levelOfSamples(), newer);
+    // The compacted epoch rebuilds its own grouping (the spare is taken), and the two stay apart.
+    assert.deepEqual(drawsOf(d), before);
+    assert.deepEqual(d.levelOfSamples(), older);
+    assert.deepEqual(drawsOf(next), reference);
+  });
+
   it('draws a batch in bounded time however skewed P is: one unseen sample at s = 1e12 among 9,999 certain ones', { timeout: 10_000 }, () => {
     // Level 0 (F = 1): sample 0 alone, with 10^8 times the mass of all others together. Drawing by
     // rejection would redraw it ~10^8 times per further pick.
