@@ -38,7 +38,7 @@ for pair in $(seq 1 "$pairs"); do
     port=$(grep -o '"grpcPort":[0-9]*' "$db/log" | head -1 | cut -d: -f2)
     echo "== pair $pair: client$([ "${WITH_SERVICE:-0}" = 1 ] && echo " and service") of $which"
     (cd "$client" && PYTHONPATH=. "$python" "$root/clients/python/examples/step_overhead.py" \
-      --target "127.0.0.1:$port" "${args[@]}" 2>&1 | grep -E '^ *ranks|^ +[0-9]+ ') || true
+      --target "127.0.0.1:$port" --service-pid "$service" "${args[@]}" 2>&1 | grep -E '^ *ranks|^ +[0-9]+ ') || true
     kill "$service"; wait "$service" 2>/dev/null || true
     rm -rf "$db"
   done

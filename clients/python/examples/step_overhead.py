@@ -20,8 +20,12 @@ training process's other threads ran per served step (Linux; rank 0's with --ran
 helper process's own CPU is not in it; --no-relay makes the calls from threads), the epoch
 boundary's two parts (`first ms`, the wait for an epoch's first batch; `end ms`, the time from
 its last report() to the end, which is the reports' flush), `wait ms` (the time the loop spent
-getting the epoch's other batches from the sampler: chunks read, or waited for) and the ratio
-of epoch times (medians over pairs), and writes them to --csv if given.
+getting the epoch's other batches from the sampler: chunks read, or waited for), `loop cpu
+us/step` (the training thread's own CPU inside the sampler's calls, iterating and report(): the
+part of the cost that no idle core hides), `svc cpu ms` and `helper cpu ms` (the CPU the service
+process, when started here or named by --service-pid, and the relay's helper ran per served
+epoch: what they take from a loop on a machine without cores to spare) and the ratio of epoch
+times (medians over pairs), and writes them to --csv if given.
 """
 import argparse
 import csv
@@ -31,7 +35,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 import torch.distributed as dist
@@ -128,28 +132,47 @@ def background_cpu() -> float:
     return total / 1e9
 
 
+def process_cpu(pid: Optional[int]) -> Optional[float]:
+    """Seconds of CPU process ``pid`` has run, all its threads (Linux); None if unknown."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def served_epoch(sampler: RecencyBatchSampler, api: str, step: Any,
-                 device: torch.device) -> Tuple[float, float, float, float]:
+                 device: torch.device) -> Tuple[float, float, float, float, float]:
     """Seconds for the epoch; the two parts of the epoch boundary, in ms: the wait for the first
-    batch, and the time from the last report() to the end (the reports' flush); and the ms the
-    loop spent getting its other batches from the sampler (chunks read, or waited for)."""
-    started = time.perf_counter()
-    first, last, waited = None, started, 0.0
+    batch, and the time from the last report() to the end (the reports' flush); the ms the loop
+    spent getting its other batches from the sampler (chunks read, or waited for); and the
+    seconds of this thread's CPU spent inside the sampler's calls (iterating and report())."""
+    clock, cpu = time.perf_counter, time.thread_time
+    started = clock()
+    first, last, waited, in_sampler = None, started, 0.0, 0.0
     batches = iter(sampler if api == "loader" else sampler.batches(device))
     while True:
-        asked = time.perf_counter()
+        asked, asked_cpu = clock(), cpu()
         item = next(batches, None)
+        got, got_cpu = clock(), cpu()
+        in_sampler += got_cpu - asked_cpu
         if item is None:
             break
         if first is None:
-            first = time.perf_counter()
+            first = got
         else:
-            waited += time.perf_counter() - asked
-        sampler.report(item, step(item if api == "loader" else item.indices))
-        last = time.perf_counter()
+            waited += got - asked
+        outputs = step(item if api == "loader" else item.indices)
+        reporting = cpu()
+        sampler.report(item, outputs)
+        in_sampler += cpu() - reporting
+        last = clock()
     finish(device)
-    ended = time.perf_counter()
-    return ended - started, ((first or ended) - started) * 1e3, (ended - last) * 1e3, waited * 1e3
+    ended = clock()
+    return ended - started, ((first or ended) - started) * 1e3, (ended - last) * 1e3, waited * 1e3, in_sampler
 
 
 def baseline_epoch(n: int, batch: int, steps: int, api: str, step: Any, epoch: int, device: torch.device) -> float:
@@ -188,13 +211,19 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                                                   batch_size=batch_size, epochs=args.pairs + 1, warmup_epochs=1,
                                                   mode=mode if world > 1 else None, relay=args.relay)
                     base, served, background, firsts, ends, waits = [], [], [], [], [], []
+                    in_sampler, service_cpu, helper_cpu = [], [], []
+                    relay = getattr(sampler.stream, "_relay", None) if world == 1 else None
+                    helper = getattr(getattr(relay, "_process", None), "pid", None)
                     for epoch in range(args.pairs + 1):
                         sampler.set_epoch(epoch)
                         # Each rank's baseline: its share of a permutation of its part of the data.
                         b = baseline_epoch(n // world, share, args.steps, api, step, epoch, device)
                         cpu = background_cpu()
-                        s, first_ms, end_ms, wait_ms = served_epoch(sampler, api, step, device)
+                        others = (process_cpu(args.service_pid), process_cpu(helper))
+                        s, first_ms, end_ms, wait_ms, own = served_epoch(sampler, api, step, device)
                         cpu = background_cpu() - cpu
+                        others = [None if a is None or b is None else (b - a) * 1e3
+                                  for a, b in zip(others, (process_cpu(args.service_pid), process_cpu(helper)))]
                         if epoch > 0:  # the first pair warms up
                             base.append(b)
                             served.append(s)
@@ -202,6 +231,9 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                             firsts.append(first_ms)
                             ends.append(end_ms)
                             waits.append(wait_ms)
+                            in_sampler.append(own / args.steps * 1e6)
+                            service_cpu.append(others[0])
+                            helper_cpu.append(others[1])
                     sampler.close()
                 ratios = [s / b for s, b in zip(served, base)]
                 added = [(s - b) / args.steps * 1e6 for s, b in zip(served, base)]
@@ -212,8 +244,16 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                              "ratio_min": min(ratios), "ratio_max": max(ratios), "pairs": len(ratios),
                              "background_cpu_us_per_step": statistics.median(background),
                              "first_batch_ms": statistics.median(firsts), "epoch_end_ms": statistics.median(ends),
-                             "in_epoch_wait_ms": statistics.median(waits)})
+                             "in_epoch_wait_ms": statistics.median(waits),
+                             "sampler_cpu_us_per_step": statistics.median(in_sampler),
+                             "service_cpu_ms_per_epoch": _median_or_none(service_cpu),
+                             "helper_cpu_ms_per_epoch": _median_or_none(helper_cpu)})
     return rows
+
+
+def _median_or_none(values: List[Optional[float]]) -> Optional[float]:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
 
 
 def rank_main(rank: int, world: int, init: str, target: str, args: argparse.Namespace, mode: str, out: str) -> None:
@@ -243,11 +283,14 @@ def main() -> None:
                    help="the sampler's per-step calls from its helper process (relay=True, the default); "
                         "--no-relay: from threads of the training process")
     p.add_argument("--target", help="a running service (default: start one from dist/)")
+    p.add_argument("--service-pid", type=int, help="with --target: the service's process id, for its CPU per epoch")
     p.add_argument("--csv", help="append the rows to this CSV file")
     args = p.parse_args()
     torch.set_num_threads(1)
     service = None if args.target else LocalService()
     target = args.target or service.target
+    if service is not None:
+        args.service_pid = service.process.pid
     rows: List[Dict[str, Any]] = []
     try:
         if args.ranks == 1:
@@ -264,11 +307,14 @@ def main() -> None:
         if service:
             service.close()
     print(f"{'ranks':>5} {'mode':>12} {'api':>6} {'step':>14} {'batch':>5} {'base ms/step':>12} {'us/step added':>13} "
-          f"{'bg cpu us/step':>14} {'first ms':>8} {'end ms':>6} {'wait ms':>7} {'ratio':>6}  (min..max over pairs)")
+          f"{'bg cpu us/step':>14} {'first ms':>8} {'end ms':>6} {'wait ms':>7} {'loop cpu us/step':>16} "
+          f"{'svc cpu ms':>10} {'helper cpu ms':>13} {'ratio':>6}  (min..max over pairs)")
+    na = lambda v: "-" if v is None else f"{v:.0f}"  # noqa: E731
     for r in rows:
         print(f"{r['ranks']:>5} {r['mode']:>12} {r['api']:>6} {r['step']:>14} {r['batch']:>5} {r['base_ms_per_step']:>12.2f} "
               f"{r['added_us_per_step']:>13.0f} {r['background_cpu_us_per_step']:>14.0f} {r['first_batch_ms']:>8.1f} "
-              f"{r['epoch_end_ms']:>6.1f} {r['in_epoch_wait_ms']:>7.1f} {r['ratio']:>6.3f}  "
+              f"{r['epoch_end_ms']:>6.1f} {r['in_epoch_wait_ms']:>7.1f} {r['sampler_cpu_us_per_step']:>16.1f} "
+              f"{na(r['service_cpu_ms_per_epoch']):>10} {na(r['helper_cpu_ms_per_epoch']):>13} {r['ratio']:>6.3f}  "
               f"({r['ratio_min']:.3f}..{r['ratio_max']:.3f}, {r['pairs']} pairs)")
     if args.csv:
         new = not os.path.exists(args.csv)
