@@ -225,6 +225,7 @@ def test_cpu_tensor_reports_are_copied_into_the_ring_once_per_group_and_land_as_
         sampler.report(batch, logits)
         heads.append(ring.head)
         expected.update(zip(batch.indices.tolist(), logits.argmax(1).tolist()))
+        assert torch.is_grad_enabled(), "joining a group leaves the loop's gradient mode as it was"
     group = LAUNCH_CHUNK * 16 * 10 * 4  # float32 logits of a group's reports
     assert heads[:LAUNCH_CHUNK - 1] == [0] * (LAUNCH_CHUNK - 1), "nothing is copied at the call"
     assert heads[LAUNCH_CHUNK - 1] == group and heads[2 * LAUNCH_CHUNK - 1] == 2 * group, "one block per group"
