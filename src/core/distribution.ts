@@ -15,9 +15,9 @@ let drawMark = 0;
 /**
  * A grouping array (4N bytes) given up by compact(), for the next freeze of the same N: a fresh
  * one is zeroed and page-faulted in by the OS, which costs more than the grouping itself, on the
- * epoch boundary the trainer waits at (a freeze at N = 60,000: 0.96 ms with a new array, 0.30
- * with this one; `npm run bench -- --only boundary`). Held from a compaction to the next freeze,
- * in place of the memory the compaction frees until then.
+ * epoch boundary the trainer waits at (a freeze at N = 60,000: 0.96 ms with a new array, 0.28
+ * with this one; `npm run bench -- --only boundary`). Held from a compaction to the next freeze:
+ * 4N bytes more until then (src/DESIGN.md, "Held epochs").
  */
 let spareOrder: Uint32Array | undefined;
 
