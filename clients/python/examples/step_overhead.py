@@ -5,7 +5,9 @@ The default workload stands in for it on any machine: each step holds the GIL fo
 the training thread's CPU time (a spin; background threads that take the GIL delay it). `--workload cnn` trains a small CNN instead, on data resident on --device (synthetic
 Fashion-MNIST-shaped tensors: only the time matters). Epochs through the service alternate with
 epochs of an in-process permutation (same loop, same step), so every ratio compares runs
-seconds apart; the first pair is a warm-up and not counted.
+seconds apart; the first pair is a warm-up and not counted. With --back-to-back the served
+epochs run one after another (after all the baseline ones), as in a loop with nothing between its
+epochs: what the sampler asks ahead at an epoch's end is then not hidden by the time in between.
 
     python examples/step_overhead.py                       # 1 process, both APIs, 1 and 2.5 ms
     python examples/step_overhead.py --ranks 8             # 8 gloo processes, fan-out and per-rank
@@ -214,10 +216,16 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                     in_sampler, service_cpu, helper_cpu = [], [], []
                     relay = getattr(sampler.stream, "_relay", None) if world == 1 else None
                     helper = getattr(getattr(relay, "_process", None), "pid", None)
+                    def baseline(epoch: int) -> float:
+                        # Each rank's baseline: its share of a permutation of its part of the data.
+                        return baseline_epoch(n // world, share, args.steps, api, step, epoch, device)
+
+                    # --back-to-back: every served epoch, then every baseline one (as a loop with
+                    # nothing between its epochs); else each served epoch after a baseline one.
+                    bases = [baseline(epoch) for epoch in range(args.pairs + 1)] if args.back_to_back else []
                     for epoch in range(args.pairs + 1):
                         sampler.set_epoch(epoch)
-                        # Each rank's baseline: its share of a permutation of its part of the data.
-                        b = baseline_epoch(n // world, share, args.steps, api, step, epoch, device)
+                        b = bases[epoch] if args.back_to_back else baseline(epoch)
                         cpu = background_cpu()
                         others = (process_cpu(args.service_pid), process_cpu(helper))
                         s, first_ms, end_ms, wait_ms, own = served_epoch(sampler, api, step, device)
@@ -238,7 +246,7 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                 ratios = [s / b for s, b in zip(served, base)]
                 added = [(s - b) / args.steps * 1e6 for s, b in zip(served, base)]
                 rows.append({"ranks": world, "mode": (mode if world > 1 else "single") + ("" if args.relay else "+threads"),
-                             "api": api, "step": step.label(),
+                             "api": api, "step": step.label(), "order": "back-to-back" if args.back_to_back else "alternated",
                              "batch": batch_size, "base_ms_per_step": statistics.median(base) / args.steps * 1e3,
                              "ratio": statistics.median(ratios), "added_us_per_step": statistics.median(added),
                              "ratio_min": min(ratios), "ratio_max": max(ratios), "pairs": len(ratios),
@@ -282,6 +290,9 @@ def main() -> None:
     p.add_argument("--relay", action=argparse.BooleanOptionalAction, default=True,
                    help="the sampler's per-step calls from its helper process (relay=True, the default); "
                         "--no-relay: from threads of the training process")
+    p.add_argument("--back-to-back", action="store_true",
+                   help="run the baseline epochs first, then the served ones one after another, as a loop with "
+                        "nothing between epochs (default: alternated, a baseline epoch before each served one)")
     p.add_argument("--target", help="a running service (default: start one from dist/)")
     p.add_argument("--service-pid", type=int, help="with --target: the service's process id, for its CPU per epoch")
     p.add_argument("--csv", help="append the rows to this CSV file")

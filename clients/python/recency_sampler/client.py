@@ -186,11 +186,20 @@ def _packed_or(packed: bytes, values: Any, dtype: str) -> Optional[bytes]:
     return np.asarray(values, dtype=dtype).tobytes() if len(values) else None
 
 
+class Chunk(list):
+    """The Batches of one NextBatches answer; ``block``: their indices as one [steps, n] int64
+    array whose rows are the batches' arrays (None unless every batch has n indices), for a
+    caller that wants them as one block (sampler.batches() on the CPU: rows without a copy)."""
+    block: Optional[np.ndarray] = None
+
+
 def _batches_from_columns(columns: Tuple[bytes, List[int], List[Tuple[Any, ...]]]) -> List[Batch]:
     """The Batches of _batch_columns: one conversion of all the indices, a view of it each."""
     joined, lengths, fields = columns
     array = unpack_indices(joined)
-    batches, start = [], 0
+    batches, start = Chunk(), 0
+    if lengths and lengths[0] and lengths.count(lengths[0]) == len(lengths):
+        batches.block = array.reshape(len(lengths), lengths[0] >> 2)
     for length, (step, epoch, pressure, phase, size, weights, refurbished) in zip(lengths, fields):
         end = start + length
         batches.append(Batch(array[start >> 2:end >> 2], step, epoch, pressure, phase, size,

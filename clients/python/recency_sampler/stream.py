@@ -134,6 +134,10 @@ class Ledger:
         if epoch + 1 < self.epochs:
             self.epoch = epoch + 1
 
+    def complete(self) -> bool:
+        """Whether this iteration served every step of the epoch left and all were reported."""
+        return self.yielded_in_epoch == self.steps_per_epoch and not self._unreported
+
     def served(self, batch: Any) -> None:
         self._unreported.append(batch)
         self.yielded_in_epoch += 1
@@ -390,6 +394,12 @@ class RelayedOutbox:
         if items:
             self._relay.send_reports(self._name, items, rank=self._rank, world_size=self._world_size, urgent=urgent)
 
+    def send_all(self) -> None:
+        """Sends every queued item now (waiting for a device where one must), without waiting
+        for the acknowledgements."""
+        with self._lock:
+            self._send(force=True, urgent=True)
+
     def flush(self) -> None:
         with self._lock:
             self._send(force=True, urgent=True)
@@ -476,6 +486,9 @@ class BatchStream:
         self._pending: List[Deferred] = []  # torch reports not launched yet
         self._pending_lock = threading.Lock()
         self.before_epoch: Optional[Callable[[], None]] = None
+        # The next epoch's first calls, asked at the end of an iteration: ((start, end, rank,
+        # world_size), calls in flight, the rest of the plan); see _ask_ahead.
+        self._ahead: Optional[Tuple[Tuple[int, int, int, int], Deque[Any], Deque[Tuple[int, int]]]] = None
         self._closed = False
         self._warned_uniform = False
 
@@ -533,28 +546,77 @@ class BatchStream:
             self.warn_if_uniform(check[0], check[1].result())
         # The loop asks for the next batch only after reporting the last one: the epoch's reports
         # are all queued now (with prefetching loader workers, the next iteration's flush catches up).
+        following = self._following_epoch(epoch)
+        if following is not None and self._relay is not None:
+            # The next epoch's first calls go out with the last reports, made by the helper once
+            # those are in: no round trip through this thread between the two.
+            self._launch_pending(urgent=True)
+            self._outbox.send_all()
+            self._ask_ahead(*following, after_reports=True)
         self.flush()
+        if following is not None and self._relay is None:
+            self._ask_ahead(*following)
         self.ledger.end(epoch)
+
+    def _following_epoch(self, epoch: int) -> Optional[Tuple[int, int]]:
+        """The steps [start, end) of the epoch after ``epoch`` when its first calls may be asked
+        for now: every step of this one was served and reported in this iteration (not so with a
+        loader's workers prefetching, or a loop that does not report), it is not the last, and no
+        other rank's reports are waited for (the service freezes the next epoch's P at its first
+        fetch). Else None."""
+        if self.world_size != 1 or self.before_epoch is not None or epoch + 1 >= self.epochs:
+            return None
+        if not self.ledger.complete():
+            return None
+        start = (epoch + 1) * self.steps_per_epoch
+        return start, start + self.steps_per_epoch
+
+    def _ask_ahead(self, start: int, end: int, after_reports: bool = False) -> None:
+        """Asks for the first chunks of steps [start, end) now; the iteration that serves them
+        from their start takes them (fetch), any other drops them. The time between two epochs
+        (an evaluation, a checkpoint) then hides the next one's first fetch."""
+        plan = deque(chunk_plan(start, end, self.prefetch))
+        pending: Deque[Any] = deque()
+        self._ask(pending, plan, 0, 1, after_reports)
+        self._drop_ahead()
+        self._ahead = ((start, end, 0, 1), pending, plan)
+
+    def _drop_ahead(self) -> None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            for ticket in ahead[1]:
+                if self._relay is not None:
+                    self._relay.discard(ticket)
+                else:
+                    ticket.cancel()
+
+    def _ask(self, pending: Deque[Any], plan: Deque[Tuple[int, int]], rank: int, world_size: int,
+             after_reports: bool = False) -> None:
+        """Asks for the plan's next chunks until three are in flight."""
+        while plan and len(pending) < 3:
+            first, count = plan.popleft()
+            if self._relay is not None:  # asked now, read when needed: no thread
+                pending.append(self._relay.next_batches(self.name, first, count, rank=rank, world_size=world_size,
+                                                        after_reports=after_reports))
+            else:
+                pending.append(self._fetcher.submit(self._calls.next_batches, self.name, first, count,
+                                                    rank=rank, world_size=world_size))
 
     def fetch(self, start: int, end: int, *, rank: int, world_size: int) -> Iterator[List[Batch]]:
         """Steps [start, end) in the chunks of chunk_plan, one call each, the next two in flight
-        while one is consumed."""
-        pending: Deque[Future] = deque()
-        plan = deque(chunk_plan(start, end, self.prefetch))
-
-        def fetch_more() -> None:
-            while plan and len(pending) < 3:
-                first, count = plan.popleft()
-                if self._relay is not None:  # asked now, read when needed: no thread
-                    pending.append(self._relay.next_batches(self.name, first, count, rank=rank, world_size=world_size))
-                else:
-                    pending.append(self._fetcher.submit(self._calls.next_batches, self.name, first, count,
-                                                        rank=rank, world_size=world_size))
-
-        fetch_more()
+        while one is consumed; the first ones asked ahead at the last epoch's end (_ask_ahead) if
+        they were these."""
+        ahead = self._ahead
+        if ahead is not None and ahead[0] == (start, end, rank, world_size):
+            self._ahead = None
+            _, pending, plan = ahead
+        else:
+            self._drop_ahead()
+            pending, plan = deque(), deque(chunk_plan(start, end, self.prefetch))
+        self._ask(pending, plan, rank, world_size)
         while pending:
             chunk = pending.popleft().result()
-            fetch_more()
+            self._ask(pending, plan, rank, world_size)
             yield chunk
 
     def _ask_diagnostics(self) -> Any:
@@ -679,6 +741,7 @@ class BatchStream:
             return
         self._closed = True
         try:
+            self._drop_ahead()
             self.flush()
         finally:
             self._outbox.close()

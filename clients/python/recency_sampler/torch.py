@@ -207,7 +207,11 @@ class RecencyBatchSampler(Sampler[List[int]]):
             return
         served = self.ledger.served
         for chunk in self.stream.chunks():
-            rows = device_rows([b.array for b in chunk], target)
+            block = getattr(chunk, "block", None)
+            if block is not None and target.type == "cpu":  # the rows of the chunk's decoded block: no copy
+                rows: List[Optional[torch.Tensor]] = list(torch.from_numpy(block).unbind(0))
+            else:
+                rows = device_rows([b.array for b in chunk], target)
             weights = device_rows([b.weights for b in chunk], target, torch.float32)
             refurbished = device_rows([b.refurbished for b in chunk], target, torch.int32)
             for batch, row, w, r in zip(chunk, rows, weights, refurbished):

@@ -284,3 +284,93 @@ def test_without_a_helper_the_stream_warns_and_makes_its_calls_from_threads(clie
         stream.report(batch, np.zeros(len(batch), dtype=np.int64))
     stream.close()
     assert client.get_sampler(name).reports_received == 13
+
+
+@pytest.mark.parametrize("relay", [True, False])
+def test_the_next_epochs_first_batches_asked_at_an_epochs_end_see_its_last_report(client, name, relay):
+    """At the end of a fully reported epoch the next one's first calls are asked at once (the
+    relay's helper makes them once the last reports are in). The service freezes the next
+    epoch's P at its first fetch, so that P must see the last report: here the last step's
+    report alone makes its samples uncertain (window 2: label 0 in epoch 0, then 1)."""
+    config = {**CONFIG, "epochs": 4}
+    stream = BatchStream(client, name, relay=relay, **config)
+    served = {}
+    for epoch in range(2):
+        for batch in stream.batches():
+            served[batch.step] = batch.array.copy()
+            last = epoch == 1 and batch.step == 2 * stream.steps_per_epoch - 1
+            stream.report(batch, np.full(len(batch), int(last), dtype=np.int64))
+    assert stream._ahead is not None and stream._ahead[0][0] == 2 * stream.steps_per_epoch, "asked ahead"
+    for batch in stream.batches():  # epoch 2, its first chunks as asked ahead
+        served[batch.step] = batch.array.copy()
+        stream.report(batch, np.zeros(len(batch), dtype=np.int64))
+    stream.close()
+    last_batch = served[2 * stream.steps_per_epoch - 1]
+    diagnostics = {d.epoch: d for d in client.get_sampler(name).epochs}
+    assert diagnostics[2].uncertain_share == pytest.approx(len(set(last_batch.tolist())) / config["dataset_size"])
+    for step, indices in served.items():  # what the service serves to anyone for that step
+        np.testing.assert_array_equal(indices, client.next_batch(name, step).array)
+
+
+def test_batches_asked_ahead_for_another_start_are_dropped(client, name):
+    """An iteration that does not start where the asked-ahead calls do (set_epoch to another
+    epoch, a resumed state) serves its own steps; the answers asked ahead are dropped."""
+    stream = BatchStream(client, name, relay=True, **CONFIG)
+    for batch in stream.batches():
+        stream.report(batch, np.zeros(len(batch), dtype=np.int64))
+    assert stream._ahead is not None
+    stream.set_epoch(2)  # epoch 1 was asked ahead
+    steps = []
+    for batch in stream.batches():
+        steps.append(batch.step)
+        np.testing.assert_array_equal(batch.array, client.next_batch(name, batch.step).array)
+        stream.report(batch, np.zeros(len(batch), dtype=np.int64))
+    assert steps == list(range(2 * stream.steps_per_epoch, 3 * stream.steps_per_epoch))
+    assert stream._calls._answers == {} and stream._calls._discarded == set(), "nothing asked ahead is kept"
+    stream.close()
+
+
+def test_a_call_asked_to_follow_reports_waits_for_them_and_is_not_made_after_a_refused_one(client, name, monkeypatch):
+    """The helper makes a call marked to follow the report messages sent before it only once
+    their call has returned (here held back by REPORT_DELAY), and not at all if it was refused."""
+    import pickle
+    import socket
+    import threading
+
+    from recency_sampler import _proto as pb, _relay, stream as stream_module
+
+    monkeypatch.setattr(stream_module, "REPORT_DELAY", 1.0)
+    source = BatchStream(client, name, relay=False, **CONFIG)
+    batch = next(source.batches())
+    progress = _relay.ReportProgress()
+    pairs = [socket.socketpair() for _ in range(2)]
+    threads = [threading.Thread(target=_relay._serve_reports, args=(client, _relay.Frames(pairs[0][1]), None, progress),
+                                daemon=True),
+               threading.Thread(target=_relay._serve_calls, args=(client, _relay.Frames(pairs[1][1]), progress),
+                                daemon=True)]
+    for thread in threads:
+        thread.start()
+    reports, calls = _relay.Frames(pairs[0][0]), _relay.Frames(pairs[1][0])
+    ask = pb.NextBatchesRequest(sampler=name, step=1, count=1, packed=True).SerializeToString()
+    heads = [(batch.step, batch.packed, len(batch))]
+    reports.send(pickle.dumps((name, 0, 1, False, [("rows", heads, np.zeros((len(batch), 5), np.float32), None)])))
+    started = time.monotonic()
+    calls.send(b"NextBatches@1\0" + ask)
+    answer = calls.next(timeout=20.0)
+    answered = time.monotonic() - started
+    ack = reports.next(timeout=0)
+    assert answer is not None and answer[:1] == _relay._OK and ack is not None and pickle.loads(ack)[:2] == ("ack", 1)
+    assert answered >= 0.9, "made once the report's call (held back 1 s) had returned"
+    assert client.get_sampler(name).reports_received == 1
+    # A refused report message (a step out of range), then a call asked to follow it: not made.
+    reports.send(pickle.dumps((name, 0, 1, True, [("rows", [(10 ** 6, batch.packed, len(batch))],
+                                                   np.zeros((len(batch), 5), np.float32), None)])))
+    calls.send(b"NextBatches@2\0" + ask)
+    answer = calls.next(timeout=20.0)
+    assert answer is not None and answer[:1] == _relay._ERROR
+    assert isinstance(pickle.loads(answer[1:]), _relay.NotAskedAhead)
+    for ours, _ in pairs:
+        ours.close()
+    for thread in threads:
+        thread.join(timeout=10)
+    source.close()
