@@ -5,9 +5,11 @@ The default workload stands in for it on any machine: each step holds the GIL fo
 the training thread's CPU time (a spin; background threads that take the GIL delay it). `--workload cnn` trains a small CNN instead, on data resident on --device (synthetic
 Fashion-MNIST-shaped tensors: only the time matters). Epochs through the service alternate with
 epochs of an in-process permutation (same loop, same step), so every ratio compares runs
-seconds apart; the first pair is a warm-up and not counted. With --back-to-back the served
-epochs run one after another (after all the baseline ones), as in a loop with nothing between its
-epochs: what the sampler asks ahead at an epoch's end is then not hidden by the time in between.
+seconds apart; the first pair is a warm-up and not counted. Each served epoch is followed by an
+untimed pause (--pause-ms, as a loop's evaluation between epochs), so that what the sampler and
+the service do at an epoch's end (the next epoch's first fetch, the freeze of its P) does not run
+during the baseline epoch and flatter the ratio. With --back-to-back the served epochs run one
+after another (after all the baseline ones), as in a loop with nothing between its epochs.
 
     python examples/step_overhead.py                       # 1 process, both APIs, 1 and 2.5 ms
     python examples/step_overhead.py --ranks 8             # 8 gloo processes, fan-out and per-rank
@@ -220,7 +222,7 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                         # Each rank's baseline: its share of a permutation of its part of the data.
                         return baseline_epoch(n // world, share, args.steps, api, step, epoch, device)
 
-                    # --back-to-back: every served epoch, then every baseline one (as a loop with
+                    # --back-to-back: every baseline epoch, then every served one (as a loop with
                     # nothing between its epochs); else each served epoch after a baseline one.
                     bases = [baseline(epoch) for epoch in range(args.pairs + 1)] if args.back_to_back else []
                     for epoch in range(args.pairs + 1):
@@ -229,6 +231,11 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                         cpu = background_cpu()
                         others = (process_cpu(args.service_pid), process_cpu(helper))
                         s, first_ms, end_ms, wait_ms, own = served_epoch(sampler, api, step, device)
+                        if not args.back_to_back:
+                            # Untimed, as a loop's evaluation between epochs: what the sampler does
+                            # at an epoch's end (the next one's first fetch, the service's freeze)
+                            # runs here, not during the baseline epoch that follows. Its CPU counts.
+                            time.sleep(args.pause_ms / 1000)
                         cpu = background_cpu() - cpu
                         others = [None if a is None or b is None else (b - a) * 1e3
                                   for a, b in zip(others, (process_cpu(args.service_pid), process_cpu(helper)))]
@@ -290,6 +297,8 @@ def main() -> None:
     p.add_argument("--relay", action=argparse.BooleanOptionalAction, default=True,
                    help="the sampler's per-step calls from its helper process (relay=True, the default); "
                         "--no-relay: from threads of the training process")
+    p.add_argument("--pause-ms", type=float, default=300.0,
+                   help="alternated: an untimed pause after each served epoch, as a loop's evaluation between epochs")
     p.add_argument("--back-to-back", action="store_true",
                    help="run the baseline epochs first, then the served ones one after another, as a loop with "
                         "nothing between epochs (default: alternated, a baseline epoch before each served one)")
