@@ -182,6 +182,12 @@ class FanOut:
                               device_weights=cut(device_weights), device_refurbished=cut(device_refurbished))
                 self.ledger.served(share)
                 yield share
+        # Every rank reported every step (no chunk left open: each was gathered at its last
+        # report, a collective every rank took part in), so rank 0 has all of the epoch's reports
+        # queued: it asks for the next epoch's first chunks now, after them (BatchStream.ask_ahead).
+        spe = self.info.steps_per_epoch
+        if self.stream is not None and not self._open and self.ledger.complete() and epoch + 1 < self.config.epochs:
+            self.stream.ask_ahead((epoch + 1) * spe, (epoch + 2) * spe)
         self.ledger.end(epoch)
 
     def _check_lengths(self, chunk: List[Batch]) -> None:

@@ -547,15 +547,9 @@ class BatchStream:
         # The loop asks for the next batch only after reporting the last one: the epoch's reports
         # are all queued now (with prefetching loader workers, the next iteration's flush catches up).
         following = self._following_epoch(epoch)
-        if following is not None and self._relay is not None:
-            # The next epoch's first calls go out with the last reports, made by the helper once
-            # those are in: no round trip through this thread between the two.
-            self._launch_pending(urgent=True)
-            self._outbox.send_all()
-            self._ask_ahead(*following, after_reports=True)
+        if following is not None:
+            self.ask_ahead(*following)
         self.flush()
-        if following is not None and self._relay is None:
-            self._ask_ahead(*following)
         self.ledger.end(epoch)
 
     def _following_epoch(self, epoch: int) -> Optional[Tuple[int, int]]:
@@ -571,10 +565,22 @@ class BatchStream:
         start = (epoch + 1) * self.steps_per_epoch
         return start, start + self.steps_per_epoch
 
+    def ask_ahead(self, start: int, end: int) -> None:
+        """Asks now for the first chunks of steps [start, end) (the next epoch's), after every
+        report queued so far: with the relay those go out first and the helper makes the calls
+        once they are in, with no round trip through this thread; without it, after a flush. The
+        iteration that serves [start, end) from its start takes them (fetch), any other drops
+        them. The time between two epochs (an evaluation, a checkpoint) then hides the next one's
+        first fetch."""
+        if self._relay is not None:
+            self._launch_pending(urgent=True)
+            self._outbox.send_all()
+            self._ask_ahead(start, end, after_reports=True)
+        else:
+            self.flush()
+            self._ask_ahead(start, end)
+
     def _ask_ahead(self, start: int, end: int, after_reports: bool = False) -> None:
-        """Asks for the first chunks of steps [start, end) now; the iteration that serves them
-        from their start takes them (fetch), any other drops them. The time between two epochs
-        (an evaluation, a checkpoint) then hides the next one's first fetch."""
         plan = deque(chunk_plan(start, end, self.prefetch))
         pending: Deque[Any] = deque()
         self._ask(pending, plan, 0, 1, after_reports)

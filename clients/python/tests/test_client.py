@@ -152,7 +152,8 @@ def test_diagnostics_tell_whether_selection_does_anything_and_warn_once_when_it_
                 settled.report(indices, [0] * len(indices))
         settled.flush()
     assert len([w for w in caught if "selection has become uniform in epoch 1" in str(w.message)]) == 1
-    epochs = settled.diagnostics()
+    # Epoch 3 may be there too: its first batches were asked for as epoch 2's iteration ended.
+    epochs = [d for d in settled.diagnostics() if d.epoch < 3]
     assert [d.epoch for d in epochs] == [0, 1, 2]
     assert epochs[0] == EpochDiagnostics(0, epochs[0].selection_pressure, 1.0, 1.0, 0.1, False)  # warm-up: all unseen
     assert [(d.effective_sample_size_ratio, d.uncertain_share, d.uniform) for d in epochs[1:]] == [(1.0, 0.0, True)] * 2

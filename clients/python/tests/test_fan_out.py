@@ -29,7 +29,7 @@ def _job(rank, world_size, init_file, target, out_dir, name, device, relay):
         sampler = RecencyBatchSampler(client, name=name, prefetch=4, relay=relay, **CONFIG)
         x, y = torch.randn(150, 3, device=device), torch.arange(150, device=device) % 4
         model = torch.nn.Linear(3, 4).to(device)
-        seen = {}
+        seen, asked_ahead = {}, []
         for epoch in range(3):
             for batch in sampler.batches(device):
                 assert batch.indices.device.type == device
@@ -40,9 +40,11 @@ def _job(rank, world_size, init_file, target, out_dir, name, device, relay):
                                     "weights": None if weights is None else weights.tolist(),
                                     "labels": outputs.argmax(1).tolist(), "losses": losses.tolist()}
                 sampler.report(batch, outputs, y[batch.indices])
+            stream = sampler._fan_out.stream  # rank 0's: the next epoch's first chunks asked for
+            asked_ahead.append(None if stream is None or stream._ahead is None else stream._ahead[0][:2])
         state = sampler.state_dict()
         sampler.close()
-    result = {"mode": sampler.mode, "seen": seen, "state": state}
+    result = {"mode": sampler.mode, "seen": seen, "state": state, "asked_ahead": asked_ahead}
     pathlib.Path(out_dir, f"rank{rank}.json").write_text(json.dumps(result))
     dist.destroy_process_group()
 
@@ -89,10 +91,47 @@ def test_rank_zero_alone_calls_the_service_and_every_rank_gets_its_share(tmp_pat
                         assert (stored["window"][-1], stored["latestLoss"]) == (label, pytest.approx(loss, rel=1e-4, abs=1e-5))
         assert all(r["mode"] == "fan_out" for r in results)
         assert all(r["state"] == {"name": name, "epoch": 2, "step_in_epoch": 7} for r in results)
+        # Rank 0 asked for the next epoch's first chunks as each epoch but the last ended (after
+        # its reports: the P of each epoch saw all of them, the reports' test above checks they
+        # all landed); those asks are the epoch's own calls, so their number is unchanged.
+        assert results[0]["asked_ahead"] == [[7, 14], [14, 21], None]
+        assert all(r["asked_ahead"] == [None] * 3 for r in results[1:])
         # Independent of the world size: 3 epochs of 7 steps in chunks of 4 is 6 NextBatches calls;
         # reports go in one bulk call per epoch at most twice (chunk boundaries and the epoch's flush).
         assert calls.get("NextBatches") == 6 and calls.get("NextBatch", 0) == 0
         assert calls.get("ReportPredictionsBulk", 0) <= 6 and calls.get("ReportPredictions", 0) == 0
         assert calls.get("CreateSampler") == 1
+    finally:
+        service.stop()
+
+
+def _last_report_job(rank, world_size, init_file, target, name, relay):
+    """Reports label 0 everywhere except the last step of epoch 1 (label 1), then serves epoch 2."""
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
+    with SamplerClient(target) as client:
+        sampler = RecencyBatchSampler(client, name=name, prefetch=4, relay=relay, dataset_size=150, num_classes=4,
+                                      batch_size=24, epochs=4, warmup_epochs=1, window=2, seed=5)
+        last = 2 * len(sampler) - 1
+        for epoch in range(3):
+            for batch in sampler.batches("cpu"):
+                sampler.report(batch, torch.full((len(batch.indices),), int(batch.step == last), dtype=torch.int64))
+        sampler.close()
+    dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("relay", [True, False])
+def test_the_next_epochs_first_chunks_asked_by_rank_zero_see_every_ranks_last_report(tmp_path, relay):
+    """Rank 0 asks for the next epoch's first chunks as an epoch ends; the service freezes that
+    epoch's P at its first fetch, so the P must see the last step's reports of every rank: here
+    they alone make their samples uncertain (window 2: label 0 in epoch 0, then 1)."""
+    service = ServiceProcess(tmp_path / "sampler.db").start()
+    try:
+        name = f"fan-out-last-report-{relay}"
+        mp.spawn(_last_report_job, args=(2, str(tmp_path / "init"), service.target, name, relay), nprocs=2, join=True)
+        with SamplerClient(service.target) as client:
+            info = client.get_sampler(name)
+            last_batch = client.next_batch(name, 2 * info.steps_per_epoch - 1).indices
+            epoch_2 = [d for d in info.epochs if d.epoch == 2][0]
+            assert epoch_2.uncertain_share == pytest.approx(len(set(last_batch)) / 150)
     finally:
         service.stop()
