@@ -487,7 +487,7 @@ class BatchStream:
         self._pending_lock = threading.Lock()
         self.before_epoch: Optional[Callable[[], None]] = None
         # The next epoch's first calls, asked at the end of an iteration: ((start, end, rank,
-        # world_size), calls in flight, the rest of the plan); see _ask_ahead.
+        # world_size), calls in flight, the rest of the plan); see ask_ahead.
         self._ahead: Optional[Tuple[Tuple[int, int, int, int], Deque[Any], Deque[Tuple[int, int]]]] = None
         self._closed = False
         self._warned_uniform = False
@@ -583,9 +583,9 @@ class BatchStream:
     def _ask_ahead(self, start: int, end: int, after_reports: bool = False) -> None:
         plan = deque(chunk_plan(start, end, self.prefetch))
         pending: Deque[Any] = deque()
-        self._ask(pending, plan, 0, 1, after_reports)
+        self._ask(pending, plan, self.rank, self.world_size, after_reports)
         self._drop_ahead()
-        self._ahead = ((start, end, 0, 1), pending, plan)
+        self._ahead = ((start, end, self.rank, self.world_size), pending, plan)
 
     def _drop_ahead(self) -> None:
         ahead, self._ahead = self._ahead, None
@@ -610,7 +610,7 @@ class BatchStream:
 
     def fetch(self, start: int, end: int, *, rank: int, world_size: int) -> Iterator[List[Batch]]:
         """Steps [start, end) in the chunks of chunk_plan, one call each, the next two in flight
-        while one is consumed; the first ones asked ahead at the last epoch's end (_ask_ahead) if
+        while one is consumed; the first ones asked ahead at the last epoch's end (ask_ahead) if
         they were these."""
         ahead = self._ahead
         if ahead is not None and ahead[0] == (start, end, rank, world_size):
