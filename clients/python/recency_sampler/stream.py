@@ -131,8 +131,10 @@ class Ledger:
 
     def end(self, epoch: int) -> None:
         self.resume_at = 0
-        if epoch + 1 < self.epochs:
+        if epoch + 1 < self.epochs:  # the next epoch, nothing of it served yet (what state_dict() says)
             self.epoch = epoch + 1
+            self.yielded_in_epoch = 0
+            self.reported_until = self.epoch * self.steps_per_epoch - 1
 
     def complete(self) -> bool:
         """Whether this iteration served every step of the epoch left and all were reported."""
@@ -198,10 +200,10 @@ class Ledger:
         if state.get("name") != self.name:
             raise ValueError(f"state is of sampler {state.get('name')!r}, not {self.name!r}")
         epoch, done = int(state["epoch"]), int(state["step_in_epoch"])
-        if done >= self.steps_per_epoch:
+        if done >= self.steps_per_epoch and epoch + 1 < self.epochs:
             epoch, done = epoch + 1, 0
         self.set_epoch(epoch)
-        self.resume_at = done
+        self.resume_at = min(done, self.steps_per_epoch)  # the last epoch done: nothing left to serve
 
 
 def _on_accelerator(values: Any) -> bool:
@@ -526,11 +528,18 @@ class BatchStream:
         """The epoch's remaining batches as fetched, a chunk per call; the caller passes each
         batch to ``ledger.served`` as it hands it out."""
         self.raise_if_failed()
-        self.flush()  # the last epoch's reports must be in before this epoch's P is frozen
+        # The last epoch's reports must be in before this epoch's P is frozen. The relay's helper
+        # makes the calls asked ahead only after them (ask_ahead): an iteration that takes those
+        # need not wait for their acknowledgement.
+        relayed_ahead = self._relay is not None and self._ahead is not None
+        if not relayed_ahead:
+            self.flush()
         if self.before_epoch is not None:
             self.before_epoch()
         epoch = self.ledger.epoch
         start, end = self.ledger.begin()
+        if relayed_ahead and self._ahead is not None and self._ahead[0] != (start, end, self.rank, self.world_size):
+            self.flush()  # another start: its first fetch (asked below) must follow the reports
         check: Optional[Tuple[int, Future]] = None
         for i, chunk in enumerate(self.fetch(start, end, rank=self.rank, world_size=self.world_size)):
             if i == 0 and chunk and chunk[0].phase == "ADAPTIVE" and not self._warned_uniform:
@@ -548,8 +557,12 @@ class BatchStream:
         # are all queued now (with prefetching loader workers, the next iteration's flush catches up).
         following = self._following_epoch(epoch)
         if following is not None:
+            # With the relay the epoch ends without waiting for the reports' acknowledgement (the
+            # helper orders the next epoch's first fetch after them; flush(), state_dict() and
+            # close() wait for it); without it, ask_ahead flushes first.
             self.ask_ahead(*following)
-        self.flush()
+        else:
+            self.flush()
         self.ledger.end(epoch)
 
     def _following_epoch(self, epoch: int) -> Optional[Tuple[int, int]]:
@@ -621,7 +634,12 @@ class BatchStream:
             pending, plan = deque(), deque(chunk_plan(start, end, self.prefetch))
         self._ask(pending, plan, rank, world_size)
         while pending:
-            chunk = pending.popleft().result()
+            try:
+                chunk = pending.popleft().result()
+            except Exception as error:
+                if type(error).__name__ == "NotAskedAhead":  # _relay's: a report it was to follow failed
+                    self.flush()  # raises that report's own error, as it was raised
+                raise
             self._ask(pending, plan, rank, world_size)
             yield chunk
 
@@ -735,7 +753,9 @@ class BatchStream:
     # -- resuming -------------------------------------------------------------------------
     def state_dict(self) -> Dict[str, Any]:
         """Where training stands: after the last reported batch of the epoch (or, with no reports,
-        the last yielded one, exact when the loader does not prefetch)."""
+        the last yielded one, exact when the loader does not prefetch). Flushes first, so every
+        report it counts has been acknowledged: a checkpoint holding it loses none."""
+        self.flush()
         return self.ledger.state_dict()
 
     def load_state_dict(self, state: Dict[str, Any]) -> None:

@@ -306,7 +306,12 @@ class RecencyBatchSampler(Sampler[List[int]]):
             self.stream.flush()
 
     def state_dict(self) -> Dict[str, Any]:
-        return self.ledger.state_dict()
+        """Where training stands (after the last reported batch). Per-rank mode flushes first, so
+        every report it counts is acknowledged; in fan-out mode flush() is collective, so call it
+        on every rank before a checkpoint that must hold every report."""
+        if self._fan_out is not None:
+            return self.ledger.state_dict()
+        return self.stream.state_dict()
 
     def load_state_dict(self, state: Dict[str, Any]) -> None:
         self.ledger.load_state_dict(state)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -66,6 +67,21 @@ def test_an_error_in_the_helper_is_raised_with_its_type_and_fields_at_the_next_c
     assert raised.value.method == "ReportPredictionsBulk" and "sampler" in raised.value.details
     with pytest.raises(NotFound):  # and again at the next call, not swallowed
         stream.report(next(batches), np.zeros(len(batch), dtype=np.int64))
+
+
+def test_a_refused_last_report_surfaces_at_the_next_iteration_as_itself(client, name):
+    """The epoch's end does not wait for its last reports; one the service refused is raised at
+    the next call, as it was (not as the asked-ahead fetch the helper then did not make)."""
+    stream = BatchStream(client, name, relay=True, **CONFIG)
+    for batch in stream.batches():
+        if batch.step == stream.steps_per_epoch - 1:
+            client.delete_sampler(name)  # gone under the running stream: its last report is refused
+        stream.report(batch, np.zeros(len(batch), dtype=np.int64))
+    assert stream._ahead is not None
+    with pytest.raises(NotFound) as raised:
+        next(stream.batches())
+    assert raised.value.method == "ReportPredictionsBulk"
+    stream._calls.close()
 
 
 def test_a_refused_fetch_surfaces_from_the_iteration_with_its_type(client, name):
@@ -310,6 +326,45 @@ def test_the_next_epochs_first_batches_asked_at_an_epochs_end_see_its_last_repor
     assert diagnostics[2].uncertain_share == pytest.approx(len(set(last_batch.tolist())) / config["dataset_size"])
     for step, indices in served.items():  # what the service serves to anyone for that step
         np.testing.assert_array_equal(indices, client.next_batch(name, step).array)
+
+
+def test_an_epoch_asked_ahead_ends_without_waiting_for_its_acknowledgements_and_state_dict_waits(tmp_path, name):
+    """With the relay, an iteration that asked ahead ends as soon as its last reports are handed
+    to the helper, not when the service acknowledges them (the helper makes the next epoch's
+    first fetch after them); state_dict() waits for them, so a checkpoint loses none. The
+    service is stopped (SIGSTOP) across the last report and resumed 3 s later."""
+    from .service import ServiceProcess
+
+    own = ServiceProcess(tmp_path / "paused.db").start()
+    timer = None
+    try:
+        with SamplerClient(own.target, retry_timeout=30.0) as paused_client:
+            stream = BatchStream(paused_client, name, relay=True, **CONFIG)
+            batches = stream.batches()
+            for batch in batches:
+                last = batch.step == stream.steps_per_epoch - 1
+                if last:
+                    own.process.send_signal(signal.SIGSTOP)
+                    timer = threading.Timer(3.0, own.process.send_signal, args=(signal.SIGCONT,))
+                    stopped = time.monotonic()
+                    timer.start()
+                stream.report(batch, np.zeros(len(batch), dtype=np.int64))
+            ended = time.monotonic() - stopped
+            assert stream._ahead is not None, "the next epoch was asked ahead"
+            assert ended < 1.5, f"the iteration waited {ended:.1f} s for the paused service"
+            state = stream.state_dict()
+            waited = time.monotonic() - stopped
+            assert waited >= 2.9, f"state_dict() returned after {waited:.1f} s, before the service resumed"
+            assert (state["epoch"], state["step_in_epoch"]) == (1, 0)
+            assert paused_client.get_sampler(name).reports_received == stream.steps_per_epoch
+            steps = [batch.step for batch in stream.batches()]  # epoch 1 from the calls asked ahead
+            assert steps == list(range(stream.steps_per_epoch, 2 * stream.steps_per_epoch))
+            stream.close()
+    finally:
+        if timer is not None:
+            timer.join()
+        own.process.send_signal(signal.SIGCONT)
+        assert own.stop() == 0
 
 
 def test_batches_asked_ahead_for_another_start_are_dropped(client, name):

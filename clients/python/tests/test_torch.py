@@ -79,6 +79,35 @@ def test_state_dict_resumes_mid_epoch_exactly(client, name):
     resumed.close()
 
 
+def test_a_state_dict_saved_between_epochs_resumes_at_the_next_epochs_first_step(client, name):
+    """The usual checkpoint: after each epoch's loop, without set_epoch() on resuming. The
+    iteration has moved the sampler to the next epoch, so the state names its step 0 (an epoch
+    is neither skipped nor served twice); after the last epoch, nothing is left to serve."""
+    sampler = RecencyBatchSampler(client, name=name, **CONFIG)
+    loader = DataLoader(dataset(), batch_sampler=sampler)
+    for indices, *_ in loader:  # epoch 0
+        sampler.report(indices, torch.zeros(len(indices), dtype=torch.long))
+    state = sampler.state_dict()
+    assert (state["epoch"], state["step_in_epoch"]) == (1, 0)
+    resumed = RecencyBatchSampler(client, name=name, **CONFIG)
+    resumed.load_state_dict(state)
+    resumed_loader = DataLoader(dataset(), batch_sampler=resumed)
+    for epoch in (1, 2):
+        seen = []
+        for indices, *_ in resumed_loader:
+            seen.append(indices.tolist())
+            resumed.report(indices, torch.zeros(len(indices), dtype=torch.long))
+        assert seen == [client.next_batch(name, epoch * 10 + s).indices for s in range(10)]
+    final = resumed.state_dict()
+    assert (final["epoch"], final["step_in_epoch"]) == (2, 10)
+    sampler.close()
+    resumed.close()
+    done = RecencyBatchSampler(client, name=name, **CONFIG)
+    done.load_state_dict(final)
+    assert list(DataLoader(dataset(), batch_sampler=done)) == [] and done.epoch == 2
+    done.close()
+
+
 def _rank_main(rank, world_size, init_file, target, out_dir, mode, name):
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
     with SamplerClient(target) as client:
