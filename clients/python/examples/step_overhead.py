@@ -18,7 +18,9 @@ after another (after all the baseline ones), as in a loop with nothing between i
 
 APIs: "loader" is the DataLoader role (lists of indices, report(indices, outputs), against
 torch's BatchSampler(RandomSampler)); "device" is sampler.batches() with report(batch, outputs),
-against slices of torch.randperm. With --ranks each step also all-reduces a small tensor (the
+against slices of torch.randperm; with --workers N the loader role runs both loops through a
+DataLoader with N persistent workers, which fetch batches ahead of the loop (their indices come
+back as a tensor). With --ranks each step also all-reduces a small tensor (the
 stand-in for DDP's gradient sync) in both loops. Prints microseconds added per step, the CPU the
 training process's other threads ran per served step (Linux; rank 0's with --ranks; the relay's
 helper process's own CPU is not in it; --no-relay makes the calls from threads), the epoch
@@ -44,7 +46,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from torch.utils.data import BatchSampler, RandomSampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
 
 from fashion_mnist import LocalService
 from recency_sampler import RecencyBatchSampler, SamplerClient
@@ -148,8 +150,26 @@ def process_cpu(pid: Optional[int]) -> Optional[float]:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def served_epoch(sampler: RecencyBatchSampler, api: str, step: Any,
-                 device: torch.device) -> Tuple[float, float, float, float, float]:
+class Indices(Dataset):
+    """A dataset whose items are their own indices: a DataLoader over it, with workers, hands the
+    loop each batch's indices as a tensor, through the workers, as a real loader hands data."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> int:
+        return i
+
+
+def loader_over(batch_sampler: Any, n: int, workers: int) -> DataLoader:
+    return DataLoader(Indices(n), batch_sampler=batch_sampler, num_workers=workers, persistent_workers=True)
+
+
+def served_epoch(sampler: RecencyBatchSampler, api: str, step: Any, device: torch.device,
+                 loader: Optional[DataLoader] = None) -> Tuple[float, float, float, float, float]:
     """Seconds for the epoch; the two parts of the epoch boundary, in ms: the wait for the first
     batch, and the time from the last report() to the end (the reports' flush); the ms the loop
     spent getting its other batches from the sampler (chunks read, or waited for); and the
@@ -157,7 +177,7 @@ def served_epoch(sampler: RecencyBatchSampler, api: str, step: Any,
     clock, cpu = time.perf_counter, time.thread_time
     started = clock()
     first, last, waited, in_sampler = None, started, 0.0, 0.0
-    batches = iter(sampler if api == "loader" else sampler.batches(device))
+    batches = iter(loader if loader is not None else sampler if api == "loader" else sampler.batches(device))
     while True:
         asked, asked_cpu = clock(), cpu()
         item = next(batches, None)
@@ -179,9 +199,16 @@ def served_epoch(sampler: RecencyBatchSampler, api: str, step: Any,
     return ended - started, ((first or ended) - started) * 1e3, (ended - last) * 1e3, waited * 1e3, in_sampler
 
 
-def baseline_epoch(n: int, batch: int, steps: int, api: str, step: Any, epoch: int, device: torch.device) -> float:
+def baseline_epoch(n: int, batch: int, steps: int, api: str, step: Any, epoch: int, device: torch.device,
+                   loader: Optional[Tuple[DataLoader, torch.Generator]] = None) -> float:
     started = time.perf_counter()
-    if api == "loader":
+    if loader is not None:  # --workers: the same DataLoader each epoch, its sampler's generator reseeded
+        loader[1].manual_seed(epoch)
+        for i, indices in enumerate(loader[0]):
+            if i == steps:
+                break
+            step(indices)
+    elif api == "loader":
         g = torch.Generator().manual_seed(epoch)
         for i, indices in enumerate(BatchSampler(RandomSampler(range(n), generator=g), batch, drop_last=False)):
             if i == steps:
@@ -218,9 +245,16 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                     in_sampler, service_cpu, helper_cpu = [], [], []
                     relay = getattr(sampler.stream, "_relay", None) if world == 1 else None
                     helper = getattr(getattr(relay, "_process", None), "pid", None)
+                    base_loader, served_loader = None, None
+                    if args.workers and api == "loader":
+                        g = torch.Generator()
+                        base_loader = (loader_over(BatchSampler(RandomSampler(range(n // world), generator=g), share,
+                                                                drop_last=False), n // world, args.workers), g)
+                        served_loader = loader_over(sampler, n, args.workers)
+
                     def baseline(epoch: int) -> float:
                         # Each rank's baseline: its share of a permutation of its part of the data.
-                        return baseline_epoch(n // world, share, args.steps, api, step, epoch, device)
+                        return baseline_epoch(n // world, share, args.steps, api, step, epoch, device, base_loader)
 
                     # --back-to-back: every baseline epoch, then every served one (as a loop with
                     # nothing between its epochs); else each served epoch after a baseline one.
@@ -230,7 +264,7 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                         b = bases[epoch] if args.back_to_back else baseline(epoch)
                         cpu = background_cpu()
                         others = (process_cpu(args.service_pid), process_cpu(helper))
-                        s, first_ms, end_ms, wait_ms, own = served_epoch(sampler, api, step, device)
+                        s, first_ms, end_ms, wait_ms, own = served_epoch(sampler, api, step, device, served_loader)
                         if not args.back_to_back:
                             # Untimed, as a loop's evaluation between epochs: what the sampler does
                             # at an epoch's end (the next one's first fetch, the service's freeze)
@@ -249,10 +283,12 @@ def measure(args: argparse.Namespace, target: str, rank: int, world: int, mode: 
                             in_sampler.append(own / args.steps * 1e6)
                             service_cpu.append(others[0])
                             helper_cpu.append(others[1])
+                    del base_loader, served_loader  # their persistent workers exit
                     sampler.close()
                 ratios = [s / b for s, b in zip(served, base)]
                 added = [(s - b) / args.steps * 1e6 for s, b in zip(served, base)]
-                rows.append({"ranks": world, "mode": (mode if world > 1 else "single") + ("" if args.relay else "+threads"),
+                rows.append({"ranks": world, "mode": (mode if world > 1 else "single") + ("" if args.relay else "+threads")
+                             + (f"+w{args.workers}" if args.workers and api == "loader" else ""),
                              "api": api, "step": step.label(), "order": "back-to-back" if args.back_to_back else "alternated",
                              "batch": batch_size, "base_ms_per_step": statistics.median(base) / args.steps * 1e3,
                              "ratio": statistics.median(ratios), "added_us_per_step": statistics.median(added),
@@ -292,6 +328,9 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=300, help="steps per epoch")
     p.add_argument("--pairs", type=int, default=5, help="epoch pairs counted (one more warms up)")
     p.add_argument("--api", nargs="+", choices=["loader", "device"], default=["loader", "device"])
+    p.add_argument("--workers", type=int, default=0,
+                   help="loader: a DataLoader with this many (persistent) workers in both loops, which fetch "
+                        "batches ahead of the loop")
     p.add_argument("--ranks", type=int, default=1, help="processes (gloo) sharing one sampler")
     p.add_argument("--modes", nargs="+", choices=["fan_out", "per_rank"], default=["fan_out", "per_rank"])
     p.add_argument("--relay", action=argparse.BooleanOptionalAction, default=True,

@@ -110,6 +110,12 @@ class Ledger:
         self.yielded_in_epoch = 0
         self.reported_until = -1  # highest global step reported in the current epoch
         self._keep = keep
+        # Called once when an iteration that has ended is left with no unreported batch (the
+        # loop reported the batches a loader's workers had fetched ahead); see BatchStream.chunks.
+        self.on_drained: Optional[Callable[[], None]] = None
+        # (epoch, last reported step) of an iteration that ended with batches still unreported:
+        # until they are, the loop is in that epoch, and state_dict() says where in it.
+        self._ended: Optional[Tuple[int, int]] = None
         self._unreported: Deque[Any] = deque()
         self._reported: Deque[Any] = deque(maxlen=64)  # for repeated reports, which the service counts once
 
@@ -127,9 +133,12 @@ class Ledger:
         self.reported_until = first + self.resume_at - 1
         self._unreported.clear()
         self._reported.clear()
+        self.on_drained = None
+        self._ended = None
         return first + self.resume_at, first + self.steps_per_epoch
 
     def end(self, epoch: int) -> None:
+        self._ended = (epoch, self.reported_until) if self._unreported else None
         self.resume_at = 0
         if epoch + 1 < self.epochs:  # the next epoch, nothing of it served yet (what state_dict() says)
             self.epoch = epoch + 1
@@ -190,8 +199,17 @@ class Ledger:
         self._reported.append(batch)
         if batch.step > self.reported_until and batch.step >= self.epoch * self.steps_per_epoch:
             self.reported_until = batch.step
+        if self._ended is not None:
+            self._ended = None if not unreported else (self._ended[0], max(self._ended[1], batch.step))
+        if self.on_drained is not None and not unreported:
+            drained, self.on_drained = self.on_drained, None
+            drained()
 
     def state_dict(self) -> Dict[str, Any]:
+        if self._ended is not None:  # a loader's workers fetched to the epoch's end; the loop is not there yet
+            epoch, reported_until = self._ended
+            first = epoch * self.steps_per_epoch
+            return {"name": self.name, "epoch": epoch, "step_in_epoch": max(reported_until - first + 1, 0)}
         first = self.epoch * self.steps_per_epoch
         done = self.reported_until - first + 1 if self.reported_until >= first else self.yielded_in_epoch
         return {"name": self.name, "epoch": self.epoch, "step_in_epoch": done}
@@ -554,26 +572,27 @@ class BatchStream:
         if check is not None:
             self.warn_if_uniform(check[0], check[1].result())
         # The loop asks for the next batch only after reporting the last one: the epoch's reports
-        # are all queued now (with prefetching loader workers, the next iteration's flush catches up).
-        following = self._following_epoch(epoch)
-        if following is not None:
+        # are all queued now, unless a loader's workers fetched batches ahead of the loop.
+        following = self._next_epoch(epoch)
+        if following is not None and self.ledger.complete():
             # With the relay the epoch ends without waiting for the reports' acknowledgement (the
             # helper orders the next epoch's first fetch after them; flush(), state_dict() and
             # close() wait for it); without it, ask_ahead flushes first.
             self.ask_ahead(*following)
+        elif following is not None and self._relay is not None and self.ledger.yielded_in_epoch == self.steps_per_epoch:
+            # A loader's workers fetched ahead of the loop, whose last reports are still to come:
+            # the next epoch's first calls are asked once they are queued (Ledger.on_drained).
+            self.ledger.on_drained = lambda: self.ask_ahead(*following)
         else:
             self.flush()
         self.ledger.end(epoch)
 
-    def _following_epoch(self, epoch: int) -> Optional[Tuple[int, int]]:
+    def _next_epoch(self, epoch: int) -> Optional[Tuple[int, int]]:
         """The steps [start, end) of the epoch after ``epoch`` when its first calls may be asked
-        for now: every step of this one was served and reported in this iteration (not so with a
-        loader's workers prefetching, or a loop that does not report), it is not the last, and no
-        other rank's reports are waited for (the service freezes the next epoch's P at its first
-        fetch). Else None."""
+        for once every step of this one is reported (the service freezes the next epoch's P at
+        its first fetch): it is not the last, and no other rank's reports are waited for. Else
+        None."""
         if self.world_size != 1 or self.before_epoch is not None or epoch + 1 >= self.epochs:
-            return None
-        if not self.ledger.complete():
             return None
         start = (epoch + 1) * self.steps_per_epoch
         return start, start + self.steps_per_epoch

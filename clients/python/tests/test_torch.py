@@ -60,6 +60,54 @@ def test_workers_and_prefetching_loaders_work_too(client, name):
     sampler.close()
 
 
+def test_with_prefetching_workers_the_next_epoch_is_asked_once_the_loop_reports_its_last_batch(client, name):
+    """A DataLoader's workers fetch batches ahead, so the sampler's iteration ends before the loop
+    has reported them. With the relay the next epoch's first calls are asked once the loop has
+    reported the last one, after it: the next epoch takes them, and its P sees that report (here
+    it alone makes its samples uncertain: window 2, label 0 in epoch 0 and 1, then 1)."""
+    config = {**CONFIG, "epochs": 4}
+    sampler = RecencyBatchSampler(client, name=name, relay=True, **config)
+    loader = DataLoader(dataset(), batch_sampler=sampler, num_workers=2, prefetch_factor=2)
+    spe = len(sampler)
+    last_batch = None
+    for epoch in range(3):
+        for i, (indices, *_) in enumerate(loader):
+            last = epoch == 1 and i == spe - 1
+            if last:
+                last_batch = indices.tolist()
+            sampler.report(indices, torch.full((len(indices),), int(last), dtype=torch.long))
+        if epoch < 2:
+            ahead = sampler.stream._ahead
+            assert ahead is not None and ahead[0][:2] == ((epoch + 1) * spe, (epoch + 2) * spe), \
+                f"epoch {epoch + 1} asked ahead at the last report"
+    sampler.flush()
+    assert last_batch is not None
+    diagnostics = {d.epoch: d for d in sampler.diagnostics()}
+    assert diagnostics[2].uncertain_share == pytest.approx(len(set(last_batch)) / config["dataset_size"])
+    assert client.get_sampler(name).reports_received == 3 * spe
+    sampler.close()
+
+
+def test_a_state_dict_saved_while_workers_have_fetched_to_the_epochs_end_names_the_loops_position(client, name):
+    """With prefetching workers the sampler's iteration is over a few batches before the loop is:
+    a checkpoint there must resume at the loop's next batch of that epoch, not at the next epoch."""
+    sampler = RecencyBatchSampler(client, name=name, **CONFIG)
+    loader = DataLoader(dataset(), batch_sampler=sampler, num_workers=2, prefetch_factor=2)
+    spe = len(sampler)
+    state = None
+    for i, (indices, *_) in enumerate(loader):
+        if i == spe - 2:  # the workers have fetched every batch of the epoch by now (4 ahead)
+            state = sampler.state_dict()
+        sampler.report(indices, torch.zeros(len(indices), dtype=torch.long))
+    assert state is not None and (state["epoch"], state["step_in_epoch"]) == (0, spe - 2)
+    sampler.close()
+    resumed = RecencyBatchSampler(client, name=name, **CONFIG)
+    resumed.load_state_dict(state)
+    rest = [indices.tolist() for indices, *_ in DataLoader(dataset(), batch_sampler=resumed)]
+    assert rest == [client.next_batch(name, s).indices for s in (spe - 2, spe - 1)]
+    resumed.close()
+
+
 def test_state_dict_resumes_mid_epoch_exactly(client, name):
     sampler = RecencyBatchSampler(client, name=name, **CONFIG)
     loader = DataLoader(dataset(), batch_sampler=sampler)
