@@ -115,16 +115,16 @@ def test_the_example_runs_without_tqdm_and_the_service_it_starts_prints_its_dash
         service.close()
 
 
-def test_the_step_overhead_benchmark_measures_both_apis_with_and_without_the_relay(service, tmp_path):
+def test_the_step_overhead_benchmark_measures_both_apis_with_and_without_the_relay_and_workers(service, tmp_path):
     out = tmp_path / "overhead.csv"
-    for options in ([], ["--no-relay"], ["--back-to-back", "--api", "device"]):
+    for options in ([], ["--no-relay"], ["--back-to-back", "--api", "device"], ["--workers", "1", "--api", "loader"]):
         run(sys.executable, "examples/step_overhead.py", "--target", service.target, "--steps", "12", "--pairs", "1",
             "--step-ms", "0.2", "--batch", "32", "--csv", str(out), *options)
     rows = list(csv.DictReader(open(out)))
     assert [(r["mode"], r["api"], r["order"]) for r in rows] == [
         ("single", "loader", "alternated"), ("single", "device", "alternated"),
         ("single+threads", "loader", "alternated"), ("single+threads", "device", "alternated"),
-        ("single", "device", "back-to-back")]
+        ("single", "device", "back-to-back"), ("single+w1", "loader", "alternated")]
     for r in rows:
         assert float(r["base_ms_per_step"]) >= 0.2 and float(r["ratio"]) > 0 and int(r["pairs"]) == 1
         if r["mode"] == "single+threads":
