@@ -111,6 +111,9 @@ class FanOut:
         self.refurbish = c.noisy_labels == "refurbish"
         self.ledger = Ledger(name, self.info.steps_per_epoch, c.epochs, keep=4 * self.prefetch + 256)
         self._open: Deque[Window] = deque()
+        # The next epoch's steps, for rank 0 to ask ahead once the loop has reported the batches a
+        # loader's workers fetched before the iteration ended (see report()).
+        self._ask_when_reported: Optional[Tuple[int, int]] = None
 
     def global_length(self, step: int) -> int:
         """Adaptive draws are always b; a permutation epoch's last step holds what is left of N."""
@@ -124,6 +127,7 @@ class FanOut:
     def shares(self, device: Optional[torch.device]) -> Iterator[Share]:
         """This rank's share of each remaining step of the epoch. With ``device`` each share
         carries its indices there (one transfer per chunk); else host indices only."""
+        self._ask_when_reported = None
         self.flush()  # every report of the last epoch is in before rank 0 asks for this one
         epoch = self.ledger.epoch
         start, end = self.ledger.begin()
@@ -186,8 +190,12 @@ class FanOut:
         # report, a collective every rank took part in), so rank 0 has all of the epoch's reports
         # queued: it asks for the next epoch's first chunks now, after them (BatchStream.ask_ahead).
         spe = self.info.steps_per_epoch
-        if self.stream is not None and not self._open and self.ledger.complete() and epoch + 1 < self.config.epochs:
-            self.stream.ask_ahead((epoch + 1) * spe, (epoch + 2) * spe)
+        if self.stream is not None and epoch + 1 < self.config.epochs:
+            following = ((epoch + 1) * spe, (epoch + 2) * spe)
+            if not self._open and self.ledger.complete():
+                self.stream.ask_ahead(*following)
+            elif self.ledger.yielded_in_epoch == spe:  # a loader's workers fetched ahead of the loop
+                self._ask_when_reported = following
         self.ledger.end(epoch)
 
     def _check_lengths(self, chunk: List[Batch]) -> None:
@@ -265,6 +273,12 @@ class FanOut:
                 self._gather(done)
                 if done is window:
                     break
+        if self._ask_when_reported is not None and not self._open and self.ledger.drained():
+            # The last of the epoch's batches the workers had fetched ahead, gathered above: rank
+            # 0 asks for the next epoch's first chunks now, after its reports.
+            following, self._ask_when_reported = self._ask_when_reported, None
+            if self.stream is not None:
+                self.stream.ask_ahead(*following)
 
     def _stats_block(self, window: Window) -> torch.Tensor:
         """[count, STATS_ROWS, share_max + 1] on the collective's device: each reported step's

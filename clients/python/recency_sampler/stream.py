@@ -149,6 +149,10 @@ class Ledger:
         """Whether this iteration served every step of the epoch left and all were reported."""
         return self.yielded_in_epoch == self.steps_per_epoch and not self._unreported
 
+    def drained(self) -> bool:
+        """Whether every batch served in this iteration has been reported."""
+        return not self._unreported
+
     def served(self, batch: Any) -> None:
         self._unreported.append(batch)
         self.yielded_in_epoch += 1

@@ -105,33 +105,54 @@ def test_rank_zero_alone_calls_the_service_and_every_rank_gets_its_share(tmp_pat
         service.stop()
 
 
-def _last_report_job(rank, world_size, init_file, target, name, relay):
-    """Reports label 0 everywhere except the last step of epoch 1 (label 1), then serves epoch 2."""
+class _Indices(torch.utils.data.Dataset):
+    def __len__(self):
+        return 150
+
+    def __getitem__(self, i):
+        return i
+
+
+def _last_report_job(rank, world_size, init_file, target, name, relay, workers, out_dir):
+    """Reports label 0 everywhere except the last step of epoch 1 (label 1), then serves epoch 2;
+    with ``workers``, through a DataLoader whose workers fetch batches ahead of the loop."""
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
     with SamplerClient(target) as client:
         sampler = RecencyBatchSampler(client, name=name, prefetch=4, relay=relay, dataset_size=150, num_classes=4,
                                       batch_size=24, epochs=4, warmup_epochs=1, window=2, seed=5)
-        last = 2 * len(sampler) - 1
+        spe = len(sampler)
+        loader = torch.utils.data.DataLoader(_Indices(), batch_sampler=sampler, num_workers=workers,
+                                             prefetch_factor=2) if workers else None
+        asked_ahead = []
         for epoch in range(3):
-            for batch in sampler.batches("cpu"):
-                sampler.report(batch, torch.full((len(batch.indices),), int(batch.step == last), dtype=torch.int64))
+            for i, batch in enumerate(loader if loader is not None else sampler.batches("cpu")):
+                last = epoch * spe + i == 2 * spe - 1
+                sampler.report(batch, torch.full((len(batch if loader is not None else batch.indices),), int(last),
+                                                 dtype=torch.int64))
+            stream = sampler._fan_out.stream
+            asked_ahead.append(None if stream is None or stream._ahead is None else stream._ahead[0][:2])
         sampler.close()
+    pathlib.Path(out_dir, f"rank{rank}.json").write_text(json.dumps(asked_ahead))
     dist.destroy_process_group()
 
 
-@pytest.mark.parametrize("relay", [True, False])
-def test_the_next_epochs_first_chunks_asked_by_rank_zero_see_every_ranks_last_report(tmp_path, relay):
-    """Rank 0 asks for the next epoch's first chunks as an epoch ends; the service freezes that
+@pytest.mark.parametrize("relay,workers", [(True, 0), (False, 0), (True, 2)])
+def test_the_next_epochs_first_chunks_asked_by_rank_zero_see_every_ranks_last_report(tmp_path, relay, workers):
+    """Rank 0 asks for the next epoch's first chunks as an epoch ends (with a DataLoader whose
+    workers fetch ahead: once the loop has reported the last batch); the service freezes that
     epoch's P at its first fetch, so the P must see the last step's reports of every rank: here
     they alone make their samples uncertain (window 2: label 0 in epoch 0, then 1)."""
     service = ServiceProcess(tmp_path / "sampler.db").start()
     try:
-        name = f"fan-out-last-report-{relay}"
-        mp.spawn(_last_report_job, args=(2, str(tmp_path / "init"), service.target, name, relay), nprocs=2, join=True)
+        name = f"fan-out-last-report-{relay}-{workers}"
+        mp.spawn(_last_report_job, args=(2, str(tmp_path / "init"), service.target, name, relay, workers, str(tmp_path)),
+                 nprocs=2, join=True)
         with SamplerClient(service.target) as client:
             info = client.get_sampler(name)
             last_batch = client.next_batch(name, 2 * info.steps_per_epoch - 1).indices
             epoch_2 = [d for d in info.epochs if d.epoch == 2][0]
             assert epoch_2.uncertain_share == pytest.approx(len(set(last_batch)) / 150)
+        asked = json.loads((tmp_path / "rank0.json").read_text())
+        assert asked == [[7, 14], [14, 21], [21, 28]], "rank 0 asked for each next epoch ahead"
     finally:
         service.stop()
