@@ -128,9 +128,16 @@ class FanOut:
         """This rank's share of each remaining step of the epoch. With ``device`` each share
         carries its indices there (one transfer per chunk); else host indices only."""
         self._ask_when_reported = None
-        self.flush()  # every report of the last epoch is in before rank 0 asks for this one
+        # Every report of the last epoch is in before rank 0 asks for this one (collective: the
+        # chunks still open are gathered); rank 0 need not wait for their acknowledgement when
+        # it asked this epoch's first chunks ahead (BatchStream.flush_unless_asked_ahead).
+        while self._open:
+            self._gather(self._open.popleft())
+        relayed_ahead = self.stream is not None and self.stream.flush_unless_asked_ahead()
         epoch = self.ledger.epoch
         start, end = self.ledger.begin()
+        if relayed_ahead:
+            self.stream.flush_unless_asked_ahead((start, end, 0, 1))
         fetched = self.stream.fetch(start, end, rank=0, world_size=1) if self.stream is not None else None
         for first, count in chunk_plan(start, end, self.prefetch):  # the calls rank 0's fetch makes
             chunk: Optional[List[Batch]] = None

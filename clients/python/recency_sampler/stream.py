@@ -550,18 +550,13 @@ class BatchStream:
         """The epoch's remaining batches as fetched, a chunk per call; the caller passes each
         batch to ``ledger.served`` as it hands it out."""
         self.raise_if_failed()
-        # The last epoch's reports must be in before this epoch's P is frozen. The relay's helper
-        # makes the calls asked ahead only after them (ask_ahead): an iteration that takes those
-        # need not wait for their acknowledgement.
-        relayed_ahead = self._relay is not None and self._ahead is not None
-        if not relayed_ahead:
-            self.flush()
+        relayed_ahead = self.flush_unless_asked_ahead()
         if self.before_epoch is not None:
             self.before_epoch()
         epoch = self.ledger.epoch
         start, end = self.ledger.begin()
-        if relayed_ahead and self._ahead is not None and self._ahead[0] != (start, end, self.rank, self.world_size):
-            self.flush()  # another start: its first fetch (asked below) must follow the reports
+        if relayed_ahead:
+            self.flush_unless_asked_ahead((start, end, self.rank, self.world_size))
         check: Optional[Tuple[int, Future]] = None
         for i, chunk in enumerate(self.fetch(start, end, rank=self.rank, world_size=self.world_size)):
             if i == 0 and chunk and chunk[0].phase == "ADAPTIVE" and not self._warned_uniform:
@@ -590,6 +585,18 @@ class BatchStream:
         else:
             self.flush()
         self.ledger.end(epoch)
+
+    def flush_unless_asked_ahead(self, key: Optional[Tuple[int, int, int, int]] = None) -> bool:
+        """Before an iteration's first fetch: every report queued so far must be in (the service
+        freezes an epoch's P at its first fetch). Calls asked ahead through the relay already
+        follow them (ask_ahead), so an iteration that takes those need not wait for the
+        acknowledgements. Flushes unless such calls are there (for ``key``: (start, end, rank,
+        world_size), once the iteration knows it); returns whether they were."""
+        ahead = self._ahead
+        if self._relay is not None and ahead is not None and (key is None or ahead[0] == key):
+            return True
+        self.flush()
+        return False
 
     def _next_epoch(self, epoch: int) -> Optional[Tuple[int, int]]:
         """The steps [start, end) of the epoch after ``epoch`` when its first calls may be asked
