@@ -667,8 +667,11 @@ class BatchStream:
             try:
                 chunk = pending.popleft().result()
             except Exception as error:
-                if type(error).__name__ == "NotAskedAhead":  # _relay's: a report it was to follow failed
-                    self.flush()  # raises that report's own error, as it was raised
+                if self._relay is not None:
+                    from ._relay import NotAskedAhead
+
+                    if isinstance(error, NotAskedAhead):  # a report the call was to follow failed
+                        self.flush()  # raises that report's own error, as it was raised
                 raise
             self._ask(pending, plan, rank, world_size)
             yield chunk
