@@ -25,10 +25,11 @@ stand-in for DDP's gradient sync) in both loops. Prints microseconds added per s
 training process's other threads ran per served step (Linux; rank 0's with --ranks; the relay's
 helper process's own CPU is not in it; --no-relay makes the calls from threads), the epoch
 boundary's two parts (`first ms`, the wait for an epoch's first batch; `end ms`, the time from
-its last report() to the end, which is the reports' flush), `wait ms` (the time the loop spent
-getting the epoch's other batches from the sampler: chunks read, or waited for), `loop cpu
-us/step` (the training thread's own CPU inside the sampler's calls, iterating and report(): the
-part of the cost that no idle core hides), `svc cpu ms` and `helper cpu ms` (the CPU the service
+its last report() to the end: the reports' flush, where the epoch's end waits for one), `wait ms`
+(the time the loop spent getting the epoch's other batches from the sampler: chunks read, or
+waited for), `loop cpu us/step` (the training thread's own CPU inside the sampler's calls,
+iterating and report(): the part of the cost that no idle core hides; with --workers the
+DataLoader's own next() is in it too), `svc cpu ms` and `helper cpu ms` (the CPU the service
 process, when started here or named by --service-pid, and the relay's helper ran per served
 epoch: what they take from a loop on a machine without cores to spare) and the ratio of epoch
 times (medians over pairs), and writes them to --csv if given.
