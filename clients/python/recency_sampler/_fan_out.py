@@ -351,6 +351,11 @@ class FanOut:
             out.append((batch.step, indices, labels, losses, probs, given))
         return out
 
+    def flush_gathered(self) -> None:
+        """Not collective: rank 0 waits for the acknowledgement of the reports it has gathered."""
+        if self.stream is not None:
+            self.stream.flush()
+
     def flush(self) -> None:
         """Collective: gathers every chunk still open, then rank 0 waits for its reports' acknowledgement."""
         while self._open:

@@ -306,10 +306,13 @@ class RecencyBatchSampler(Sampler[List[int]]):
             self.stream.flush()
 
     def state_dict(self) -> Dict[str, Any]:
-        """Where training stands (after the last reported batch). Per-rank mode flushes first, so
-        every report it counts is acknowledged; in fan-out mode flush() is collective, so call it
-        on every rank before a checkpoint that must hold every report."""
+        """Where training stands (after the last reported batch). Waits first until the service
+        has acknowledged every report it counts, so a checkpoint holding it loses none. In fan-out
+        mode (where it may be called on rank 0 alone) that is every report rank 0 has gathered:
+        all of them after an epoch's loop; mid-epoch, the chunk in progress is gathered at its
+        last step, so call flush(), which is collective, on every rank first for those."""
         if self._fan_out is not None:
+            self._fan_out.flush_gathered()
             return self.ledger.state_dict()
         return self.stream.state_dict()
 

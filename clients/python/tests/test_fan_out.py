@@ -131,7 +131,12 @@ def _last_report_job(rank, world_size, init_file, target, name, relay, workers, 
                                                  dtype=torch.int64))
             stream = sampler._fan_out.stream
             asked_ahead.append(None if stream is None or stream._ahead is None else stream._ahead[0][:2])
+            if rank == 0 and epoch == 0:  # a checkpoint on rank 0 alone: its state waits for the reports
+                state = sampler.state_dict()
+                landed = client.get_sampler(name).reports_received
         sampler.close()
+    if rank == 0:
+        pathlib.Path(out_dir, "state.json").write_text(json.dumps({"state": state, "landed": landed}))
     pathlib.Path(out_dir, f"rank{rank}.json").write_text(json.dumps(asked_ahead))
     dist.destroy_process_group()
 
@@ -154,5 +159,8 @@ def test_the_next_epochs_first_chunks_asked_by_rank_zero_see_every_ranks_last_re
             assert epoch_2.uncertain_share == pytest.approx(len(set(last_batch)) / 150)
         asked = json.loads((tmp_path / "rank0.json").read_text())
         assert asked == [[7, 14], [14, 21], [21, 28]], "rank 0 asked for each next epoch ahead"
+        checkpoint = json.loads((tmp_path / "state.json").read_text())
+        assert (checkpoint["state"]["epoch"], checkpoint["state"]["step_in_epoch"]) == (1, 0)
+        assert checkpoint["landed"] == 7, "every report of epoch 0 was in when state_dict() returned"
     finally:
         service.stop()
