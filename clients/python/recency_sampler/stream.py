@@ -203,11 +203,14 @@ class Ledger:
         self._reported.append(batch)
         if batch.step > self.reported_until and batch.step >= self.epoch * self.steps_per_epoch:
             self.reported_until = batch.step
-        if self._ended is not None:
-            self._ended = None if not unreported else (self._ended[0], max(self._ended[1], batch.step))
-        if self.on_drained is not None and not unreported:
-            drained, self.on_drained = self.on_drained, None
-            drained()
+        if self._ended is not None:  # after an iteration that ended with batches unreported (only then)
+            if unreported:
+                self._ended = (self._ended[0], max(self._ended[1], batch.step))
+            else:
+                self._ended = None
+                drained, self.on_drained = self.on_drained, None  # set only with _ended (chunks, end)
+                if drained is not None:
+                    drained()
 
     def state_dict(self) -> Dict[str, Any]:
         if self._ended is not None:  # a loader's workers fetched to the epoch's end; the loop is not there yet
