@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
+import { Uint32Slab } from '../../src/core/typed-slab.js';
 import { MAX_MESSAGE_BYTES, PROTO_ROOT } from '../../src/proto.js';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -28,9 +29,15 @@ export async function startEchoServer(batch: { indices: number[] }): Promise<{ p
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
   const head = { epoch: 0, selectionPressure: 1, phase: 'ADAPTIVE', globalBatchSize: batch.indices.length };
   // The payload the real service sends: repeated indices, or (when asked) the packed bytes of a
-  // Uint32Array, made per call as the service makes them.
-  const reply = (r: BatchCall, step: number) =>
-    r.packed ? { ...head, step, packedIndices: Buffer.from(Uint32Array.from(batch.indices).buffer) } : { ...head, step, indices: batch.indices };
+  // Uint32Array, made per call as the service makes a drawn batch (a view on a shared buffer).
+  const source = Uint32Array.from(batch.indices);
+  const slab = new Uint32Slab();
+  const packedCopy = () => {
+    const indices = slab.take(source.length);
+    indices.set(source);
+    return Buffer.from(indices.buffer, indices.byteOffset, indices.byteLength);
+  };
+  const reply = (r: BatchCall, step: number) => (r.packed ? { ...head, step, packedIndices: packedCopy() } : { ...head, step, indices: batch.indices });
   server.addService(loadEcho().service, {
     NextBatch: (call: grpc.ServerUnaryCall<BatchCall, unknown>, cb: grpc.sendUnaryData<unknown>) =>
       cb(null, reply(call.request, call.request.step ?? 0)),

@@ -2,9 +2,21 @@
 // P(i) = s^F(i) / sum_j s^F(j). Samples are grouped by level (equal F), so a batch is drawn in
 // O(b x levels) without ever sorting N numbers, and freezing is one counting sort over N.
 import type { Rng } from './random.js';
+import { type AllocateUint32, ownBuffer } from './typed-slab.js';
 
-/** Scratch space for drawByRejection; one of each is enough, draws never interleave. */
+/** Scratch space for the draws; one of each is enough, draws never interleave. */
 const randomBlock = new Uint32Array(1024);
+let scratchA = new Uint32Array(0);
+let scratchB = new Uint32Array(0);
+
+/** Two scratch arrays of at least `length` elements (contents undefined). */
+function scratchPair(length: number): [Uint32Array, Uint32Array] {
+  if (scratchA.length < length) {
+    scratchA = new Uint32Array(length);
+    scratchB = new Uint32Array(length);
+  }
+  return [scratchA, scratchB];
+}
 /**
  * An open-addressing set of positions: a slot holds a position of this draw while its mark is
  * the draw's, so a new draw empties the set by taking a new mark instead of clearing slots.
@@ -189,13 +201,13 @@ export class FrozenDistribution {
   /**
    * Draws `count` distinct samples by successive sampling from P without replacement (each draw
    * from P renormalised over the samples not yet in the batch), in draw order. Depends only on
-   * this distribution and the generator's state.
+   * this distribution and the generator's state. `allocate` makes the array returned.
    */
-  draw(count: number, rng: Rng): Uint32Array {
+  draw(count: number, rng: Rng, allocate: AllocateUint32 = ownBuffer): Uint32Array {
     // Rejection redraws picks of samples already taken: it is chosen only when `count` of the
     // heaviest samples hold at most 1/8 of the mass, so fewer than 1/8 of picks are redone whatever
     // P's skew; otherwise the swaps' O(count x groups) bound holds.
-    return count * this.heaviest <= this.totalWeight / 8 ? this.drawByRejection(count, rng) : this.drawBySwaps(count, rng);
+    return count * this.heaviest <= this.totalWeight / 8 ? this.drawByRejection(count, rng, allocate) : this.drawBySwaps(count, rng, allocate);
   }
 
   /**
@@ -204,7 +216,7 @@ export class FrozenDistribution {
    * renormalised over the samples not yet taken: exactly successive sampling, with under 1/8 of
    * draws redone (see draw()).
    */
-  private drawByRejection(count: number, rng: Rng): Uint32Array {
+  private drawByRejection(count: number, rng: Rng, allocate: AllocateUint32): Uint32Array {
     // Positions in order[] identify samples, so duplicates are caught in a small open-addressing
     // set that stays in cache; order[] (4N bytes) is read once per accepted position, in a loop
     // of independent loads rather than a cache miss on the critical path of every pick.
@@ -218,7 +230,7 @@ export class FrozenDistribution {
     const mark = ++drawMark;
     const seen = seenPositions;
     const marks = seenMarks;
-    const positions = new Uint32Array(count);
+    const [positions] = scratchPair(count);
     const groups = this.aliasOf.length;
     const { aliasThreshold, aliasOf, size: groupSize, memberMask: groupMask, start: groupStart } = this;
     const words = randomBlock;
@@ -255,7 +267,7 @@ export class FrozenDistribution {
       seen[slot] = position;
       positions[n++] = position;
     }
-    const taken = new Uint32Array(count);
+    const taken = allocate(count);
     const order = this.order;
     for (let i = 0; i < count; i++) taken[i] = order[positions[i]!]!;
     return taken;
@@ -265,14 +277,13 @@ export class FrozenDistribution {
    * For large batches: keep each group's not-yet-taken members in a live prefix (a swap per pick)
    * and scan group masses; the swaps are undone so the order array stays canonical.
    */
-  private drawBySwaps(count: number, rng: Rng): Uint32Array {
+  private drawBySwaps(count: number, rng: Rng, allocate: AllocateUint32): Uint32Array {
     const groups = this.size.length;
     const order = this.order;
     const weight = this.weight;
     const remaining = Uint32Array.from(this.size);
-    const taken = new Uint32Array(count);
-    const swappedAt = new Uint32Array(count);
-    const swappedWith = new Uint32Array(count);
+    const taken = allocate(count);
+    const [swappedAt, swappedWith] = scratchPair(count);
     let total = this.totalWeight;
     for (let n = 0; n < count; n++) {
       let u = rng.nextFloat() * total;

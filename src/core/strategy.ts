@@ -9,6 +9,7 @@ import { Rng } from './random.js';
 import type { SampleSignals } from './sample-signals.js';
 import type { SamplerConfig } from './sampler-config.js';
 import { selectionPressure, stepsPerEpoch } from './schedule.js';
+import { type AllocateUint32, ownBuffer } from './typed-slab.js';
 import { WeightedDistribution } from './weighted-distribution.js';
 
 export type Phase = 'WARMUP' | 'ADAPTIVE' | 'SHUFFLE';
@@ -53,18 +54,18 @@ export function epochPlan(config: SamplerConfig, epoch: number): EpochPlan {
 // for a given input changes batches already served.
 
 /** Batch `stepInEpoch` of the epoch's seeded permutation: every sample once per epoch. */
-export function permutationBatch(config: SamplerConfig, epoch: number, stepInEpoch: number): Uint32Array {
+export function permutationBatch(config: SamplerConfig, epoch: number, stepInEpoch: number, allocate: AllocateUint32 = ownBuffer): Uint32Array {
   const permutation = new SeededPermutation(config.datasetSize, config.seed, PERMUTATION_STREAM, epoch);
   const start = stepInEpoch * config.batchSize;
   const end = Math.min(start + config.batchSize, config.datasetSize);
-  const batch = new Uint32Array(end - start);
+  const batch = allocate(end - start);
   for (let p = start; p < end; p++) batch[p - start] = permutation.at(p);
   return batch;
 }
 
 /** b distinct samples drawn from the epoch's frozen P; depends only on (P, seed, step). */
-export function adaptiveBatch(config: SamplerConfig, step: number, distribution: EpochDistribution): Uint32Array {
-  return distribution.draw(config.batchSize, new Rng(config.seed, ADAPTIVE_STREAM, step));
+export function adaptiveBatch(config: SamplerConfig, step: number, distribution: EpochDistribution, allocate: AllocateUint32 = ownBuffer): Uint32Array {
+  return distribution.draw(config.batchSize, new Rng(config.seed, ADAPTIVE_STREAM, step), allocate);
 }
 
 export function epochOfStep(config: SamplerConfig, step: number): { epoch: number; stepInEpoch: number } {

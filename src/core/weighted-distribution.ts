@@ -4,6 +4,7 @@
 // O(b log N) per batch whatever the skew, where rejection would stall once the few heavy samples
 // are taken.
 import type { Rng } from './random.js';
+import { type AllocateUint32, ownBuffer } from './typed-slab.js';
 
 /** Draws that may land on a taken sample through rounding before the exact fallback. */
 const MAX_ATTEMPTS = 64;
@@ -47,10 +48,10 @@ export class WeightedDistribution {
    * draw order. The tree is changed while drawing and restored exactly (old node values are
    * saved, not re-added), so every batch sees the same frozen P.
    */
-  draw(count: number, rng: Rng): Uint32Array {
+  draw(count: number, rng: Rng, allocate: AllocateUint32 = ownBuffer): Uint32Array {
     const n = this.weights.length;
     const tree = this.tree;
-    const taken = new Uint32Array(count);
+    const taken = allocate(count);
     const inBatch = new Set<number>();
     const savedNode: number[] = [];
     const savedValue: number[] = [];

@@ -18,6 +18,7 @@ import {
   type EpochDistribution,
   type EpochPlan,
 } from '../core/strategy.js';
+import { Uint32Slab } from '../core/typed-slab.js';
 import { uncertaintySummary } from '../core/uncertainty-summary.js';
 import { WeightedDistribution } from '../core/weighted-distribution.js';
 import type { BatchWrite, EpochStats, FreezePoint, ReportRecord, Storage, StoredBatch, StoredSampler } from '../storage/storage.js';
@@ -95,6 +96,8 @@ export class SamplerRuntime implements InspectedSampler {
   /** When (ms since the epoch) a batch was last served or a report accepted, in this process's lifetime. */
   lastActivityMs: number | undefined;
   private readonly batchCache = new Map<number, StoredBatch>();
+  /** Where this sampler's batches are made (see typed-slab.ts): they leave the cache in that order. */
+  private readonly slab = new Uint32Slab();
   /** No batch beyond this step exists in storage. */
   private highestDrawnStep: number;
   /** Batches drawn ahead of any request (see predraw); not served, so not yet a step's batch. */
@@ -348,8 +351,8 @@ export class SamplerRuntime implements InspectedSampler {
   rebuild(step: number): Uint32Array {
     const { epoch, stepInEpoch } = epochOfStep(this.config, step);
     const plan = epochPlan(this.config, epoch);
-    if (!plan.weightedDraws) return permutationBatch(this.config, epoch, stepInEpoch);
-    return adaptiveBatch(this.config, step, this.state.held(epoch) ?? this.letGoUnstored.get(epoch) ?? this.formerDistribution(epoch, plan));
+    if (!plan.weightedDraws) return permutationBatch(this.config, epoch, stepInEpoch, this.slab.take);
+    return adaptiveBatch(this.config, step, this.state.held(epoch) ?? this.letGoUnstored.get(epoch) ?? this.formerDistribution(epoch, plan), this.slab.take);
   }
 
   private formerDistribution(epoch: number, plan: EpochPlan): EpochDistribution {
@@ -365,8 +368,8 @@ export class SamplerRuntime implements InspectedSampler {
     const { epoch, stepInEpoch } = epochOfStep(this.config, step);
     const plan = epochPlan(this.config, epoch);
     return plan.weightedDraws
-      ? adaptiveBatch(this.config, step, this.distributionOf(epoch, plan))
-      : permutationBatch(this.config, epoch, stepInEpoch);
+      ? adaptiveBatch(this.config, step, this.distributionOf(epoch, plan), this.slab.take)
+      : permutationBatch(this.config, epoch, stepInEpoch, this.slab.take);
   }
 
   /** The batch of `step` if any rank has been served it. */
