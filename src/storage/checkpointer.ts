@@ -3,6 +3,12 @@
 import { Worker } from 'node:worker_threads';
 
 export const CHECKPOINT_EVERY_BYTES = 1000 * 4096;
+/**
+ * What a commit adds to the WAL besides its rows' bytes: whole pages, at least one for each b-tree
+ * it changes (a table and its unique index). Counted by rows alone, the one-row commits of served
+ * batches asked for no checkpoint before 65,536 of them (src/DESIGN.md, "WAL checkpoints").
+ */
+const COMMIT_OVERHEAD_BYTES = 2 * 4096;
 /** How long close() waits for the worker to close its connection (a checkpoint under way included). */
 const CLOSE_WAIT_MS = 30_000;
 
@@ -27,9 +33,9 @@ export class Checkpointer {
     this.worker.unref();
   }
 
-  /** Counts bytes committed; past the threshold, the worker checkpoints. */
-  wrote(bytes: number): void {
-    this.written += bytes;
+  /** Counts one commit of `bytes` of rows; past the threshold, the worker checkpoints. */
+  committed(bytes: number): void {
+    this.written += bytes + COMMIT_OVERHEAD_BYTES;
     if (this.written >= CHECKPOINT_EVERY_BYTES) {
       this.written = 0;
       this.asked = true;

@@ -61,6 +61,10 @@ const orNull = (view: ArrayBufferView | undefined) => (view ? toBlob(view) : nul
 const reportChecksumFields = (fields: readonly Field[], datasetLabels: Uint8Array | null): readonly Field[] =>
   datasetLabels ? [...fields, datasetLabels] : fields;
 
+/** About how many bytes a report's row holds. */
+const reportBytes = (r: ReportRecord): number =>
+  r.indices.byteLength * (r.datasetLabels ? 2 : 1) + r.labels.byteLength + (r.losses?.byteLength ?? 0) + (r.trueClassProbs?.byteLength ?? 0) + 64;
+
 /** A refusal naming the file and the fix when SQLite finds the file damaged or not a database at all. */
 export function damaged(path: string, error: unknown): StorageRefused | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -74,6 +78,12 @@ export function damaged(path: string, error: unknown): StorageRefused | undefine
 export class SqliteStorage implements Storage {
   private readonly db!: Database.Database;
   private readonly statements;
+  /**
+   * The hot transactions, made once: db.transaction() builds a new wrapper on each call, which
+   * took a one-row commit from 41 to 58 us on the 2-core machine ("Committing served batches, 1
+   * per transaction" in `npm run bench -- --only next`).
+   */
+  private readonly transactions;
   private readonly checkpointer: Checkpointer | undefined;
   private readonly lock: WriterLock | undefined;
 
@@ -152,6 +162,25 @@ export class SqliteStorage implements Storage {
         'SELECT epoch, stats, checksum FROM epoch_stats WHERE sampler_id = ? ORDER BY epoch',
       ),
     };
+    this.transactions = {
+      insertBatches: db.transaction((writes: readonly BatchWrite[]) => {
+        let bytes = 0;
+        for (const { samplerId, batches, epochStats = [] } of writes) {
+          for (const [step, batch] of batches) {
+            const indices = toBlob(batch.indices);
+            this.statements.insertBatch.run(samplerId, step, batch.worldSize, indices, rowChecksum([samplerId, step, batch.worldSize, indices]));
+            bytes += batch.indices.byteLength + 64;
+          }
+          for (const stats of epochStats) this.recordEpochStats(samplerId, stats);
+        }
+        this.checkpointer?.committed(bytes);
+      }),
+      appendReports: db.transaction((reports: readonly { readonly samplerId: number; readonly report: ReportRecord }[]) => {
+        const seqs = reports.map(({ samplerId, report }) => this.appendOne(samplerId, report));
+        this.checkpointer?.committed(reports.reduce((bytes, { report }) => bytes + reportBytes(report), 0));
+        return seqs;
+      }),
+    };
   }
 
   loadSamplers(): StoredSampler[] {
@@ -164,12 +193,14 @@ export class SqliteStorage implements Storage {
   insertSampler(name: string, config: SamplerConfig, createdAt: string): StoredSampler {
     const fields = [name, JSON.stringify(config), createdAt] as const;
     const result = this.statements.insertSampler.run(...fields, rowChecksum(fields));
+    this.checkpointer?.committed(fields[1].length);
     return { id: Number(result.lastInsertRowid), name, config, createdAt };
   }
 
   deleteSampler(id: number): void {
     // Child rows go with ON DELETE CASCADE, in the same transaction.
     this.statements.deleteSampler.run(id);
+    this.checkpointer?.committed(0);
   }
 
   findBatch(samplerId: number, step: number): StoredBatch | undefined {
@@ -180,16 +211,7 @@ export class SqliteStorage implements Storage {
   }
 
   insertBatches(writes: readonly BatchWrite[]): void {
-    this.db.transaction(() => {
-      for (const { samplerId, batches, epochStats = [] } of writes) {
-        for (const [step, batch] of batches) {
-          const indices = toBlob(batch.indices);
-          this.statements.insertBatch.run(samplerId, step, batch.worldSize, indices, rowChecksum([samplerId, step, batch.worldSize, indices]));
-          this.checkpointer?.wrote(batch.indices.byteLength + 64);
-        }
-        for (const stats of epochStats) this.recordEpochStats(samplerId, stats);
-      }
-    })();
+    this.transactions.insertBatches(writes);
   }
 
   *batchesFrom(samplerId: number, fromStep: number): Iterable<{ step: number; indices: Uint32Array }> {
@@ -203,7 +225,7 @@ export class SqliteStorage implements Storage {
     const [kind, data] = 'level' in state ? ['level', state.level] : ['weights', state.weights];
     const fields = [samplerId, epoch, kind, toBlob(data)] as const;
     this.statements.storeEpochState.run(...fields, rowChecksum(fields));
-    this.checkpointer?.wrote(data.byteLength + 64);
+    this.checkpointer?.committed(data.byteLength + 64);
   }
 
   loadEpochState(samplerId: number, epoch: number): StoredEpochState | undefined {
@@ -234,12 +256,11 @@ export class SqliteStorage implements Storage {
   }
 
   appendReports(reports: readonly { readonly samplerId: number; readonly report: ReportRecord }[]): (number | undefined)[] {
-    return this.db.transaction(() => reports.map(({ samplerId, report }) => this.appendOne(samplerId, report)))();
+    return this.transactions.appendReports(reports);
   }
 
   private appendOne(samplerId: number, r: ReportRecord): number | undefined {
     const given = orNull(r.datasetLabels);
-    this.checkpointer?.wrote(r.indices.byteLength * (given ? 2 : 1) + r.labels.byteLength + (r.losses?.byteLength ?? 0) + (r.trueClassProbs?.byteLength ?? 0) + 64);
     const fields = [samplerId, r.step, r.rank, toBlob(r.indices), toBlob(r.labels), orNull(r.losses), orNull(r.trueClassProbs)] as const;
     const result = this.statements.appendReport.run(...fields, given, rowChecksum(reportChecksumFields(fields, given)));
     return result.changes === 0 ? undefined : Number(result.lastInsertRowid);
@@ -266,6 +287,7 @@ export class SqliteStorage implements Storage {
   recordFreeze(samplerId: number, point: FreezePoint): void {
     const fields = [samplerId, point.epoch, point.seq] as const;
     this.statements.recordFreeze.run(...fields, rowChecksum(fields));
+    this.checkpointer?.committed(64);
   }
 
   loadFreezes(samplerId: number): FreezePoint[] {
@@ -287,7 +309,7 @@ export class SqliteStorage implements Storage {
     })();
     let bytes = snapshot.meta.length;
     for (const data of snapshot.parts.values()) bytes += data.byteLength;
-    this.checkpointer?.wrote(bytes);
+    this.checkpointer?.committed(bytes);
   }
 
   loadSnapshot(samplerId: number): Snapshot | undefined {
