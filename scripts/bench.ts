@@ -11,6 +11,7 @@ import { startApp } from '../src/app.js';
 import { FrozenDistribution } from '../src/core/distribution.js';
 import { HistoryWindows } from '../src/core/history.js';
 import { Rng } from '../src/core/random.js';
+import { Uint32Slab } from '../src/core/typed-slab.js';
 import { SamplerClient } from '../src/client/sampler-client.js';
 import { SamplerService } from '../src/service/sampler-service.js';
 import { predictBatch } from '../src/sim/synthetic-model.js';
@@ -18,7 +19,7 @@ import { SqliteStorage } from '../src/storage/sqlite-storage.js';
 import { startEchoServer } from './bench/echo-server.js';
 import { trainInProcess } from './bench/train.js';
 
-const SECTIONS = ['next', 'draw', 'ingest', 'boundary', 'memory', 'restart'] as const;
+const SECTIONS = ['next', 'commit', 'draw', 'ingest', 'boundary', 'memory', 'restart'] as const;
 const { values: flags } = parseArgs({ options: { only: { type: 'string' } } });
 const only = flags.only?.split(',') ?? [...SECTIONS];
 for (const name of only) if (!SECTIONS.includes(name as never)) throw new Error(`--only: unknown section ${name} (${SECTIONS.join(', ')})`);
@@ -47,12 +48,16 @@ interface Load {
   p99: number;
   throughput: number;
   failures: number;
+  /** CPU this process (the servers, in-process) ran per call while the load ran. */
+  serverCpuUs: number;
 }
 async function load(args: Record<string, string | number>): Promise<Load> {
   const flat = Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]);
-  const result = JSON.parse(await runNode('scripts/bench/load.ts', flat)) as Load;
+  const before = process.cpuUsage();
+  const result = JSON.parse(await runNode('scripts/bench/load.ts', flat)) as Omit<Load, 'serverCpuUs'>;
+  const used = process.cpuUsage(before);
   if (result.failures > 0) throw new Error(`${result.failures} failed calls in ${JSON.stringify(args)}`);
-  return result;
+  return { ...result, serverCpuUs: (used.user + used.system) / Number(args.calls) };
 }
 
 const revision = (() => {
@@ -113,11 +118,16 @@ if (run('next')) {
     compare(`${variant} p50, 4 clients (ms)`, `${variant}/latency`, 'p50', 3, '<= 1.25');
     compare(`${variant} p99, 4 clients (ms)`, `${variant}/latency`, 'p99', 3, '<= 1.25');
     compare(`${variant} calls/s, 16 in flight`, `${variant}/throughput`, 'throughput', 0, '>= 0.90');
+    // Steadier than calls/s on a machine whose two cores the load generator shares.
+    compare(`${variant} server CPU per call, 16 in flight (us)`, `${variant}/throughput`, 'serverCpuUs', 0, '-');
   }
   echo.close();
   client.close();
   await app.close();
+}
 
+// --- Also with `--only next`, or alone with `--only commit`.
+if (run('next') || run('commit')) {
   // What committing served batches costs on this machine (the work an echo does not do): one batch
   // per transaction (a lone NextBatch call) and 16 (NextBatches(16), or calls of one event-loop
   // turn, which share a commit), on a database of its own. The service writes rows without
@@ -164,7 +174,8 @@ if (run('draw')) {
     }
     return median(runs.slice(1));
   };
-  const draw = time((i) => distribution.draw(256, new Rng(1, 2, i)));
+  const slab = new Uint32Slab(); // where the service makes its batches (src/core/typed-slab.ts)
+  const draw = time((i) => distribution.draw(256, new Rng(1, 2, i), slab.take));
   const uniform = time(() => Uint32Array.from({ length: 256 }, () => Math.floor(Math.random() * N)));
   row(`Draw b = 256 from N = 10^6 (${distribution.groupCount} levels) (us)`, draw.toFixed(1), `uniform: ${uniform.toFixed(1)}`, ratio(draw, uniform), '-');
 }
