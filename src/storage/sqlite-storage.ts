@@ -79,9 +79,9 @@ export class SqliteStorage implements Storage {
   private readonly db!: Database.Database;
   private readonly statements;
   /**
-   * The hot transactions, made once: db.transaction() builds a new wrapper on each call, which
-   * took a one-row commit from 41 to 58 us on the 2-core machine ("Committing served batches, 1
-   * per transaction" in `npm run bench -- --only next`).
+   * The hot transactions, made once: db.transaction() builds a new wrapper on each call. A one-row
+   * commit took 48 to 59 us with it, 33 to 48 without, on the 2-core machine (`npm run bench --
+   * --only commit`, alternated runs: README "The service").
    */
   private readonly transactions;
   private readonly checkpointer: Checkpointer | undefined;
