@@ -3,9 +3,15 @@ import { pino } from 'pino';
 import { startApp } from './app.js';
 import { banner } from './banner.js';
 import { parseServerConfig, USAGE } from './config.js';
+import { unsupportedNode } from './node-version.js';
 import { StorageRefused } from './storage/storage-refused.js';
 
 async function main(): Promise<void> {
+  const unsupported = unsupportedNode(process.version);
+  if (unsupported) {
+    process.stderr.write(`${unsupported}\n`);
+    process.exit(1);
+  }
   let config;
   try {
     config = parseServerConfig(process.argv.slice(2), process.env);
