@@ -52,7 +52,7 @@ describe('SQLite storage with the checkpoint worker', () => {
 
   it('counts the pages a commit writes, so one-row commits keep the WAL near the threshold too', async (t) => {
     // A served batch's row is a few bytes, but each commit appends whole pages (its table's and its
-    // index's): counting rows alone asked for no checkpoint before 65,536 of them, a 560 MB WAL.
+    // index's): counting rows alone asked for no checkpoint before 65,536 of them (164 MB here).
     const path = tempDbPath(t);
     const storage = new SqliteStorage(path);
     const { id } = storage.insertSampler('a', config, 'x');
