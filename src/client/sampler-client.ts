@@ -13,6 +13,7 @@ import type { Sampler__Output } from '../generated/recency_sampler/v1/Sampler.js
 import type { SamplerConfig } from '../generated/recency_sampler/v1/SamplerConfig.js';
 import type { SamplerServiceClient } from '../generated/recency_sampler/v1/SamplerService.js';
 import { MAX_MESSAGE_BYTES, samplerProto } from '../proto.js';
+import { tlsByAddress } from './tls-target.js';
 
 export type { Sampler__Output as Sampler, SamplerConfig };
 
@@ -35,10 +36,12 @@ export class SamplerClient {
     options: { deadlineMs?: number; token?: string; tlsCa?: Buffer; retryTimeoutMs?: number; maxBackoffMs?: number } = {},
   ) {
     const Service = samplerProto().recency_sampler.v1.SamplerService;
-    const credentials = options.tlsCa ? grpc.credentials.createSsl(options.tlsCa) : grpc.credentials.createInsecure();
+    const tls = options.tlsCa ? tlsByAddress(target) : undefined;
+    const credentials = options.tlsCa ? grpc.credentials.createSsl(options.tlsCa, null, null, tls?.verify) : grpc.credentials.createInsecure();
     this.stub = new Service(target, credentials, {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      ...tls?.channelOptions,
     });
     this.deadlineMs = options.deadlineMs ?? 30_000;
     this.token = options.token;

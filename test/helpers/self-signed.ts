@@ -1,4 +1,5 @@
-// A throwaway self-signed certificate for 127.0.0.1 and localhost, written to a temporary folder.
+// A throwaway self-signed certificate for localhost (and, unless told otherwise, 127.0.0.1),
+// written to a temporary folder.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,12 +12,12 @@ export interface TestCertificate {
   readonly cert: Buffer;
 }
 
-export async function selfSignedCertificate(t: { after: (fn: () => void) => void }): Promise<TestCertificate> {
+export async function selfSignedCertificate(t: { after: (fn: () => void) => void }, { withAddress = true } = {}): Promise<TestCertificate> {
   const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,
     extensions: [
       { name: 'basicConstraints', cA: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, ...(withAddress ? [{ type: 7 as const, ip: '127.0.0.1' }] : [])] },
     ],
   });
   const dir = mkdtempSync(join(tmpdir(), 'recency-sampler-tls-'));

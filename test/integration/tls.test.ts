@@ -27,6 +27,10 @@ describe('TLS', () => {
     const { indices } = await client.nextBatch({ sampler: 'job', step: 0 });
     const report = await client.reportPredictions({ sampler: 'job', step: 0, indices, predictedLabels: predictBatch({ numClasses: 4, uncertainEvery: 2, seed: 1 }, indices, 0) });
     assert.equal(report.accepted, 10);
+    // The client above connects by address (127.0.0.1); by name it works too.
+    const byName = new SamplerClient(`localhost:${app.grpcPort}`, { deadlineMs: 3000, tlsCa: tls.cert });
+    assert.equal((await byName.getSampler('job')).reportsReceived, 1);
+    byName.close();
 
     for (const [name, other] of [
       ['plaintext', new SamplerClient(`127.0.0.1:${app.grpcPort}`, { deadlineMs: 3000 })],
@@ -41,5 +45,17 @@ describe('TLS', () => {
     assert.equal((JSON.parse(detail.body) as { reportsReceived: number }).reportsReceived, 1);
     await assert.rejects(fetch(`https://127.0.0.1:${app.httpPort}/healthz`), 'a client that does not trust the certificate');
     await assert.rejects(fetch(`http://127.0.0.1:${app.httpPort}/healthz`), 'plain HTTP on the TLS port');
+  });
+
+  it('checks that the certificate names the address a client connects to', async (t) => {
+    // Named for localhost only: trusted, but not for 127.0.0.1.
+    const tls = await selfSignedCertificate(t, { withAddress: false });
+    const { app } = await startTestServer(t, undefined, { tlsCert: tls.certPath, tlsKey: tls.keyPath });
+    const byAddress = new SamplerClient(`127.0.0.1:${app.grpcPort}`, { deadlineMs: 3000, tlsCa: tls.cert });
+    await assert.rejects(byAddress.listSamplers(), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE && /IP: 127\.0\.0\.1 is not in the cert's list/.test(e.details), 'by address');
+    byAddress.close();
+    const byName = new SamplerClient(`localhost:${app.grpcPort}`, { deadlineMs: 3000, tlsCa: tls.cert });
+    assert.deepEqual(await byName.listSamplers(), []);
+    byName.close();
   });
 });
