@@ -8,7 +8,7 @@ export function unsupportedNode(version: string): string | undefined {
   const major = Number(/^v?(\d+)\./.exec(version)?.[1] ?? Number.NaN);
   if (major >= MIN_NODE_MAJOR) return undefined;
   return (
-    `recency-sampler needs Node.js ${MIN_NODE_MAJOR} or later (the LTS lines 22 and 24); this is Node.js ${version}. ` +
+    `recency-sampler needs Node.js ${MIN_NODE_MAJOR} or later (the LTS lines 22, 24 and 26); this is Node.js ${version}. ` +
     'Install one of those, then run `npm ci` again under it: the SQLite binding is built for the Node that installs it.'
   );
 }

@@ -14,8 +14,8 @@ const OLD_NODE = (() => {
 })();
 
 describe('the Node.js version', () => {
-  it('accepts the LTS lines 22 and 24 and later, and refuses older ones naming the version and the fix', () => {
-    for (const version of ['v22.0.0', 'v22.23.3', 'v24.21.0', 'v25.1.0']) assert.equal(unsupportedNode(version), undefined, version);
+  it('accepts the LTS lines 22, 24 and 26 and later, and refuses older ones naming the version and the fix', () => {
+    for (const version of ['v22.0.0', 'v22.23.3', 'v24.21.0', 'v25.1.0', 'v26.10.0']) assert.equal(unsupportedNode(version), undefined, version);
     for (const version of ['v20.20.2', 'v18.0.0', 'v21.7.3']) {
       const message = unsupportedNode(version);
       assert.ok(message?.includes(`Node.js ${MIN_NODE_MAJOR} or later`) && message.includes(version) && message.includes('npm ci'), message);
